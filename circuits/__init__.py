@@ -1,0 +1,20 @@
+"""ALU circuit designs as gate-level netlists, found by name.
+
+``circuits.build("ripple-carry-adder", width=24)`` returns a :class:`gatesim.Netlist`;
+``circuits.designs()`` lists what is registered; ``circuits.register`` adds your own.
+"""
+from .registry import Design, build, designs, get, load_plugins, reference, register
+from . import adders  # noqa: F401  (registers the adders)
+from .adders import (
+    carry_lookahead_adder,
+    full_adder,
+    half_adder,
+    kogge_stone_adder,
+    ripple_carry_adder,
+    subtractor,
+)
+
+__all__ = [
+    "Design", "build", "designs", "get", "load_plugins", "reference", "register",
+    "full_adder", "half_adder", "ripple_carry_adder", "subtractor", "kogge_stone_adder", "carry_lookahead_adder",
+]

@@ -1,0 +1,23 @@
+"""gatesim: gate-level ALU netlists, transistor counting and bit-parallel simulation.
+
+Engine API: :class:`Netlist`, :func:`compile_netlist`, :func:`count`, :func:`simulate`,
+:func:`switching_activity`, :func:`verify`, :class:`CellLibrary`, :func:`load_library`,
+:func:`to_verilog`.
+"""
+from .compile import CompiledNetlist, compile_netlist
+from .counting import Counts, count
+from .errors import DesignError, GatesimError, LibraryError, NetlistError, SimulationError
+from .export import from_json, to_json, to_verilog
+from .library import CellLibrary, builtin_libraries, load_library
+from .netlist import Netlist, validate
+from .simulation import Activity, simulate, switching_activity
+from .verify import VerifyResult, verify
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Netlist", "validate", "CompiledNetlist", "compile_netlist", "Counts", "count",
+    "CellLibrary", "load_library", "builtin_libraries", "simulate", "switching_activity", "Activity",
+    "verify", "VerifyResult", "to_verilog", "to_json", "from_json",
+    "GatesimError", "NetlistError", "LibraryError", "DesignError", "SimulationError",
+]
