@@ -274,14 +274,16 @@ def validate(net: Netlist) -> None:
             if pins:
                 raise NetlistError(f"node {n!r} is a {kind} but is driven by {len(pins)} net(s)")
             continue
-        if len(pins) > gt.arity or any(p is None or not 0 <= p < gt.arity for p in pins):
-            raise NetlistError(f"node {n!r} ({kind}) has wrong arity: {len(pins)} input edges for {gt.arity} pins")
+        bad = [p for p in pins if not isinstance(p, int) or not 0 <= p < gt.arity]
+        if bad:
+            raise NetlistError(f"node {n!r} ({kind}) has wrong arity: input pin {bad[0]!r} of a {gt.arity}-input gate")
         for k in range(gt.arity):
             c = pins.count(k)
-            if c == 0:
-                raise NetlistError(f"node {n!r} ({kind}) input pin {gt.pins[k]} is undriven")
             if c > 1:
                 raise NetlistError(f"node {n!r} ({kind}) input pin {gt.pins[k]} is driven {c} times")
+        for k in range(gt.arity):
+            if k not in pins:
+                raise NetlistError(f"node {n!r} ({kind}) input pin {gt.pins[k]} is undriven")
     seen = {}
     for port, bits in net.inputs.items():
         for i, b in enumerate(bits):

@@ -1,0 +1,205 @@
+"""Command-line interface: a thin click layer over the public API. Every command has ``--json``."""
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from .errors import GatesimError
+
+EXIT_FAILURE = 1
+EXIT_USAGE = 2
+
+
+def _fail_usage(msg: str):
+    raise click.UsageError(msg)
+
+
+class _Group(click.Group):
+    """Turns gatesim's own errors into one clear line (exit 2 for bad input) instead of a traceback."""
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except GatesimError as e:
+            click.echo(f"Error: {e}", err=True)
+            ctx.exit(EXIT_USAGE)
+        except KeyboardInterrupt:
+            click.echo("Interrupted.", err=True)
+            ctx.exit(130)
+
+
+def _plugins(ctx_obj):
+    import circuits
+
+    circuits.load_plugins(tuple(ctx_obj.get("plugins", ())))
+    return circuits
+
+
+def _positive(ctx, param, value):
+    if value is not None and value < 1:
+        raise click.BadParameter(f"must be a positive integer, got {value}")
+    return value
+
+
+def _params(values: tuple[str, ...]) -> dict:
+    """``--param key=value`` pairs; values parsed as JSON when possible (ints, booleans), else strings."""
+    out = {}
+    for item in values:
+        if "=" not in item:
+            raise click.BadParameter(f"expected KEY=VALUE, got {item!r}", param_hint="--param")
+        k, v = item.split("=", 1)
+        try:
+            out[k] = json.loads(v)
+        except ValueError:
+            out[k] = v
+    return out
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="gatesim")
+@click.option("--plugin", "plugins", multiple=True, metavar="MODULE", help="Import MODULE to register extra circuit designs.")
+@click.pass_context
+def cli(ctx, plugins):
+    """gatesim: gate-level ALU netlists, transistor counts and bit-parallel simulation."""
+    ctx.obj = {"plugins": plugins}
+
+
+@cli.command("circuits")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@click.pass_obj
+def circuits_cmd(obj, as_json):
+    """List the registered circuit designs."""
+    circuits = _plugins(obj)
+    ds = circuits.designs()
+    if as_json:
+        click.echo(json.dumps([
+            {"name": d.name, "kind": d.kind, "description": d.description, "min_width": d.min_width,
+             "max_width": d.max_width, "params": d.params} for d in ds
+        ], indent=2))
+        return
+    rows = [(d.name, d.kind, f"{d.min_width}..{d.max_width or ''}", d.description) for d in ds]
+    _table(["design", "kind", "widths", "description"], rows)
+
+
+def _build(obj, design, width, params):
+    circuits = _plugins(obj)
+    return circuits, circuits.build(design, width, **_params(params))
+
+
+_design_options = [
+    click.argument("design"),
+    click.option("--width", "-w", type=int, required=True, callback=_positive, help="Operand width in bits."),
+    click.option("--param", "params", multiple=True, metavar="KEY=VALUE", help="Extra design parameter (repeatable)."),
+]
+
+
+def design_options(f):
+    for opt in reversed(_design_options):
+        f = opt(f)
+    return f
+
+
+@cli.command("count")
+@design_options
+@click.option("--library", "-l", "libraries", multiple=True, default=("static-cmos",), show_default=True,
+              help="Cell library: built-in name or TOML/JSON file (repeatable).")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@click.pass_obj
+def count_cmd(obj, design, width, params, libraries, as_json):
+    """Count gates, transistors and logic depth of DESIGN at --width bits."""
+    from .counting import count
+
+    _, net = _build(obj, design, width, params)
+    results = [count(net, lib) for lib in libraries]
+    if as_json:
+        docs = [dict(r.to_dict(), design=design, params=net.params) for r in results]
+        click.echo(json.dumps(docs[0] if len(docs) == 1 else docs, indent=2))
+        return
+    for r in results:
+        click.echo(f"{design} (width {width}) under library {r.library}")
+        rows = [(g, n) for g, n in r.gates.items()]
+        _table(["gate", "count"], rows)
+        if r.cells:
+            click.echo("cells priced as one: " + ", ".join(f"{c} x{n}" for c, n in r.cells.items()))
+        click.echo(f"gates {r.gate_count}   transistors {r.transistors}   logic depth {r.logic_depth}\n")
+
+
+@cli.command("verify")
+@design_options
+@click.option("--vectors", "-n", type=int, default=100_000, show_default=True, callback=_positive,
+              help="Random vectors (besides edge cases) when the input space is too large to enumerate.")
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the random vectors.")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@click.pass_obj
+def verify_cmd(obj, design, width, params, vectors, seed, as_json):
+    """Simulate DESIGN against its Python-integer reference; exit 1 on any mismatch."""
+    from tqdm import tqdm
+
+    from .verify import verify
+
+    circuits, net = _build(obj, design, width, params)
+    ref = circuits.reference(design, width, **_params(params))
+    bar = tqdm(unit="vec", unit_scale=True, disable=as_json or not sys.stderr.isatty(), file=sys.stderr)
+    last = [0]
+
+    def progress(done):
+        bar.update(done - last[0])
+        last[0] = done
+
+    result = verify(net, ref, vectors=vectors, seed=seed, progress=progress)
+    bar.close()
+    if as_json:
+        click.echo(json.dumps(dict(result.to_dict(), design=design, params=net.params), indent=2))
+    else:
+        how = "exhaustive" if result.exhaustive else f"edge cases + {vectors} random (seed {seed})"
+        click.echo(f"{design} width {width}: {result.vectors} vectors ({how}) in {result.seconds:.2f} s: "
+                   + ("all match" if result.ok else f"{result.mismatches} MISMATCHES"))
+        if not result.ok:
+            f = result.first_failure
+            fmt = lambda d: ", ".join(f"{k}={v:#x}" for k, v in d.items())  # noqa: E731
+            click.echo(f"first failing vector: {fmt(f['inputs'])}")
+            click.echo(f"  expected {fmt(f['expected'])}")
+            click.echo(f"  got      {fmt(f['got'])}")
+    if not result.ok:
+        sys.exit(EXIT_FAILURE)
+
+
+@cli.command("export")
+@design_options
+@click.option("--format", "fmt", type=click.Choice(["verilog", "json"]), default="verilog", show_default=True)
+@click.option("--output", "-o", type=click.Path(dir_okay=False, writable=True), help="File to write (default: stdout).")
+@click.pass_obj
+def export_cmd(obj, design, width, params, fmt, output):
+    """Write DESIGN's netlist as structural Verilog (Yosys gate cells) or gatesim JSON."""
+    from .export import to_json, to_verilog
+
+    _, net = _build(obj, design, width, params)
+    text = to_verilog(net) if fmt == "verilog" else to_json(net)
+    if output:
+        try:
+            Path(output).write_text(text)
+        except OSError as e:
+            raise click.ClickException(f"cannot write {output}: {e.strerror or e}")
+        click.echo(f"wrote {output} ({fmt}, {net.number_of_nodes()} nets)", err=True)
+    else:
+        click.echo(text, nl=False)
+
+
+def _table(headers, rows):
+    rows = [[str(c) for c in r] for r in rows]
+    widths = [max([len(h)] + [len(r[i]) for r in rows]) for i, h in enumerate(headers)]
+    click.echo("  ".join(h.ljust(w) for h, w in zip(headers, widths)).rstrip())
+    click.echo("  ".join("-" * w for w in widths))
+    for r in rows:
+        click.echo("  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip())
+
+
+def main():
+    cli(prog_name="gatesim")
+
+
+if __name__ == "__main__":
+    main()
