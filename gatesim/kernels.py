@@ -203,13 +203,17 @@ def simulate_planes(op, fanin, n_inputs, n_sources, out_slots, in_planes, n_vect
 def pack_bits(values, width, n_words):
     """Transpose ``values[N]`` (uint64, low ``width`` bits used) into bit planes ``[width, n_words]``."""
     planes = np.zeros((width, n_words), dtype=np.uint64)
+    n = values.shape[0]
     one = np.uint64(1)
-    for v in range(values.shape[0]):
-        x = values[v]
-        w = v >> 6
-        lane = np.uint64(v & 63)
+    for w in range(n_words):
+        base = w * 64
+        m = min(64, n - base)
         for j in range(width):
-            planes[j, w] |= ((x >> np.uint64(j)) & one) << lane
+            acc = np.uint64(0)
+            sj = np.uint64(j)
+            for lane in range(m):  # a reduction numba vectorizes
+                acc |= ((values[base + lane] >> sj) & one) << np.uint64(lane)
+            planes[j, w] = acc
     return planes
 
 
@@ -219,11 +223,12 @@ def unpack_bits(planes, n_vectors):
     width = planes.shape[0]
     out = np.zeros(n_vectors, dtype=np.uint64)
     one = np.uint64(1)
-    for v in range(n_vectors):
-        w = v >> 6
-        lane = np.uint64(v & 63)
-        x = np.uint64(0)
+    for w in range(planes.shape[1]):
+        base = w * 64
+        m = min(64, n_vectors - base)
         for j in range(width):
-            x |= ((planes[j, w] >> lane) & one) << np.uint64(j)
-        out[v] = x
+            p = planes[j, w]
+            sj = np.uint64(j)
+            for lane in range(m):
+                out[base + lane] |= ((p >> np.uint64(lane)) & one) << sj
     return out
