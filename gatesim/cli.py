@@ -167,6 +167,36 @@ def verify_cmd(obj, design, width, params, vectors, seed, as_json):
         sys.exit(EXIT_FAILURE)
 
 
+@cli.command("activity")
+@design_options
+@click.option("--library", "-l", default="static-cmos", show_default=True, help="Cell library for the transistor weights.")
+@click.option("--vectors", "-n", type=int, default=100_000, show_default=True, callback=_positive,
+              help="Uniformly random input vectors, applied one after another.")
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@click.pass_obj
+def activity_cmd(obj, design, width, params, library, vectors, seed, as_json):
+    """Switching activity of DESIGN under uniformly random operands: toggles per operation."""
+    from .simulation import switching_activity
+    from .verify import random_vectors
+
+    _, net = _build(obj, design, width, params)
+    widths = {p: len(b) for p, b in net.inputs.items()}
+    act = switching_activity(net, library=library, **random_vectors(widths, vectors, np_rng(seed)))
+    if as_json:
+        click.echo(json.dumps(dict(act.to_dict(), design=design, params=net.params), indent=2))
+        return
+    click.echo(f"{design} (width {width}), {act.vectors} random vectors, weights from library {act.library}")
+    _table(["gate", "toggles", "per operation"], [(g, t, f"{t / max(act.transitions, 1):.2f}") for g, t in act.toggles.items()])
+    click.echo(f"toggles per operation {act.mean_toggles:.2f}   transistor-weighted toggles per operation {act.mean_weighted_toggles:.1f}")
+
+
+def np_rng(seed):
+    import numpy as np
+
+    return np.random.default_rng(seed)
+
+
 @cli.command("export")
 @design_options
 @click.option("--format", "fmt", type=click.Choice(["verilog", "json"]), default="verilog", show_default=True)

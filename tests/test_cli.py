@@ -132,3 +132,13 @@ def test_console_script_installed():
     assert exe, "the gatesim console script is not on PATH"
     p = subprocess.run([exe, "count", "ripple-carry-adder", "--width", "0"], capture_output=True, text=True)
     assert p.returncode == 2 and p.stderr.strip().splitlines()[-1].startswith("Error:") and "Traceback" not in p.stderr
+
+
+def test_activity(run):
+    doc = json.loads(run("activity", "ripple-carry-adder", "-w", "16", "-n", "5000", "--json").output)
+    assert doc["vectors"] == 5000 and set(doc["toggles"]) == {"AND2", "OR2", "XOR2"}
+    assert doc["mean_weighted_toggles"] > 0 and doc["library"] == "static-cmos"
+    # uniformly random operands: each input bit toggles with probability 1/2, so each p = a ^ b too
+    assert 0.4 < doc["toggles"]["XOR2"] / 4999 / 32 < 0.6
+    r = run("activity", "kogge-stone-adder", "-w", "8", "-n", "1000")
+    assert r.exit_code == 0 and "transistor-weighted toggles per operation" in r.output
