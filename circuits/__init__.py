@@ -4,7 +4,7 @@
 ``circuits.designs()`` lists what is registered; ``circuits.register`` adds your own.
 """
 from .registry import Design, build, designs, get, load_plugins, reference, register
-from . import adders  # noqa: F401  (registers the adders)
+from . import adders, comparators  # noqa: F401  (importing registers the designs)
 from .adders import (
     carry_lookahead_adder,
     full_adder,
@@ -13,8 +13,10 @@ from .adders import (
     ripple_carry_adder,
     subtractor,
 )
+from .comparators import magnitude_comparator
 
 __all__ = [
     "Design", "build", "designs", "get", "load_plugins", "reference", "register",
     "full_adder", "half_adder", "ripple_carry_adder", "subtractor", "kogge_stone_adder", "carry_lookahead_adder",
+    "magnitude_comparator",
 ]
