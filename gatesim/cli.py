@@ -197,6 +197,84 @@ def np_rng(seed):
     return np.random.default_rng(seed)
 
 
+@cli.command("table")
+@click.option("--hardware", "-H", metavar="FILE|NAME", help="Hardware profile (TOML file or built-in: paper, throughput, edge-int8).")
+@click.option("--adder", help="Registered adder design (default ripple-carry-adder).")
+@click.option("--multiplier", help="Registered multiplier design (default booth-wallace-multiplier).")
+@click.option("--divider", help="Registered divider design (default srt-divider).")
+@click.option("--root", help="Registered square-root design (default newton-raphson-sqrt).")
+@click.option("--comparator", help="Registered comparator design (default magnitude-comparator).")
+@click.option("--library", "-l", help="Cell library (default paper).")
+@click.option("--mode", help="Accounting mode (default paper).")
+@click.option("--formats", "-f", metavar="LIST", help="Comma-separated formats, e.g. fp16,bf16,fp32.")
+@click.option("--operations", metavar="LIST", help="Comma-separated operations (default: add,sub,mul,div,root,compare).")
+@click.option("--vectors", type=int, default=20_000, show_default=True, callback=_positive,
+              help="Random operands per entry for switching activity.")
+@click.option("--no-cache", is_flag=True, help="Rebuild every entry instead of reading the on-disk cache.")
+@click.option("--json", "as_json", is_flag=True, help="The table as JSON (the format TransistorTable.load reads).")
+@click.option("--csv", "as_csv", is_flag=True, help="The table as CSV.")
+@click.option("--output", "-o", type=click.Path(dir_okay=False), help="Write to FILE instead of stdout.")
+def table_cmd(hardware, adder, multiplier, divider, root, comparator, library, mode, formats, operations, vectors,
+              no_cache, as_json, as_csv, output):
+    """Transistors per basic operation and number format, from gate-level netlists."""
+    from .hardware import load_hardware
+    from .tables import DEFAULT_FORMATS, OPERATIONS, DesignSelection, build_table
+
+    if as_json and as_csv:
+        _fail_usage("choose one of --json and --csv")
+    flags = {"adder": adder, "multiplier": multiplier, "divider": divider, "root": root, "comparator": comparator}
+    chosen = {k: v for k, v in flags.items() if v}
+    fmt_list = [f.strip() for f in formats.split(",") if f.strip()] if formats else None
+    ops = [o.strip() for o in operations.split(",") if o.strip()] if operations else list(OPERATIONS)
+    if hardware:
+        if chosen or library or mode:
+            _fail_usage("--hardware already names the designs, library and mode; drop the other flags or the profile")
+        prof = load_hardware(hardware)
+        fmts = fmt_list if fmt_list is not None else list(prof.formats)
+        if fmt_list is not None:
+            from .formats import get_format
+
+            custom = {f.name: f for f in prof.formats}
+            fmts = [get_format(f, custom) for f in fmt_list]
+        tab = build_table(prof.selection, prof.library, prof.mode, fmts, ops, vectors=vectors,
+                          cache=not no_cache, name=prof.name)
+    else:
+        sel = DesignSelection(**chosen)
+        sel.check()
+        tab = build_table(sel, library or "paper", mode or "paper", fmt_list or DEFAULT_FORMATS, ops,
+                          vectors=vectors, cache=not no_cache)
+    if as_json:
+        text = tab.to_json() + "\n"
+    elif as_csv:
+        text = tab.to_csv()
+    else:
+        text = _render_table(tab)
+    if output:
+        try:
+            Path(output).write_text(text)
+        except OSError as e:
+            raise click.ClickException(f"cannot write {output}: {e.strerror or e}")
+        click.echo(f"wrote {output}", err=True)
+    else:
+        click.echo(text, nl=False)
+
+
+def _render_table(tab) -> str:
+    import io
+    from contextlib import redirect_stdout
+
+    buf = io.StringIO()
+    sel = tab.selection
+    with redirect_stdout(buf):
+        click.echo(f"transistor table {tab.name or ''} (mode {tab.mode}, library {tab.library})".replace("  ", " "))
+        click.echo("designs: " + ", ".join(f"{r}={sel[r]}" for r in sel if r != "params")
+                   + (f"; params {sel['params']}" if sel.get("params") else ""))
+        rows = [(e.format, e.operation, f"{e.transistors:,}", e.gates, e.logic_depth, f"{e.mean_weighted_toggles:,.0f}")
+                for e in tab.entries.values()]
+        _table(["format", "operation", "transistors", "gates", "depth", "weighted toggles/op"], rows)
+    return buf.getvalue()
+
+
 @cli.command("export")
 @design_options
 @click.option("--format", "fmt", type=click.Choice(["verilog", "json"]), default="verilog", show_default=True)

@@ -1,0 +1,113 @@
+"""Hardware profiles: a TOML file naming the design selection, cell library, mode and formats.
+
+    name = "my accelerator"
+    description = "..."
+    library = "static-cmos"            # built-in name or a path (relative to the profile file)
+    mode = "paper"
+    formats = ["bf16", "fp32", "e6m9"]
+
+    [designs]                          # registered design names per role (defaults: the paper's)
+    adder = "kogge-stone-adder"
+    multiplier = "dadda-multiplier"
+
+    [designs.params]                   # optional parameters per role
+    multiplier = { final_adder = "kogge-stone-adder" }
+
+    [custom_formats.e6m9]              # custom formats used above
+    exponent_bits = 6
+    mantissa_bits = 9                  # or significand_bits = 10 (hidden bit included)
+
+Built-in profiles live in ``gatesim/hardware/``: ``paper``, ``throughput``, ``edge-int8``.
+"""
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+
+from .formats import FormatError, NumberFormat, format_from_mapping, get_format
+from .tables import MODES, ROLES, DesignSelection, TableError, TransistorTable, build_table
+
+
+@dataclass(frozen=True)
+class HardwareProfile:
+    """Everything that decides a transistor table, read from a TOML file."""
+
+    name: str
+    selection: DesignSelection
+    library: str
+    mode: str = "paper"
+    formats: tuple[NumberFormat, ...] = ()
+    description: str = ""
+    source: str = ""
+
+    def build_table(self, **kwargs) -> TransistorTable:
+        """The profile's transistor table (see :func:`gatesim.tables.build_table` for options)."""
+        return build_table(self.selection, self.library, self.mode, self.formats, name=self.name, **kwargs)
+
+
+def builtin_profiles() -> list[str]:
+    files = resources.files("gatesim").joinpath("hardware")
+    return sorted(p.name[: -len(".toml")] for p in files.iterdir() if p.name.endswith(".toml"))
+
+
+def load_hardware(spec: "str | Path") -> HardwareProfile:
+    """A profile by built-in name or TOML file path; every design and format is checked now."""
+    text = str(spec)
+    path = Path(text)
+    if text in builtin_profiles() and not path.suffix:
+        raw = resources.files("gatesim").joinpath("hardware", f"{text}.toml").read_text()
+        source, base = f"built-in {text}", None
+    else:
+        try:
+            raw = path.read_text()
+        except OSError as e:
+            hint = f" (built-in profiles: {', '.join(builtin_profiles())})" if not path.suffix else ""
+            raise TableError(f"cannot read hardware profile {text}: {e.strerror or e}{hint}") from None
+        source, base = text, path.parent
+    try:
+        data = tomllib.loads(raw)
+    except tomllib.TOMLDecodeError as e:
+        raise TableError(f"hardware profile {source} is malformed TOML: {e}") from None
+    return profile_from_mapping(data, source, base)
+
+
+def profile_from_mapping(data: dict, source: str = "", base: Path | None = None) -> HardwareProfile:
+    unknown = set(data) - {"name", "description", "library", "mode", "formats", "custom_formats", "designs"}
+    if unknown:
+        raise TableError(f"hardware profile {source}: unknown key {sorted(unknown)[0]!r}")
+    designs = dict(data.get("designs", {}))
+    params = designs.pop("params", {})
+    bad = [r for r in designs if r not in ROLES]
+    if bad:
+        raise TableError(f"hardware profile {source}: unknown role {bad[0]!r} in [designs] (roles: {', '.join(ROLES)})")
+    if not isinstance(params, dict) or not all(isinstance(v, dict) for v in params.values()):
+        raise TableError(f"hardware profile {source}: [designs.params] must map roles to tables of parameters")
+    sel = DesignSelection(**designs, params=params)
+    try:
+        sel.check()
+    except TableError as e:
+        raise TableError(f"hardware profile {source}: {e}") from None
+    mode = data.get("mode", "paper")
+    if mode not in MODES:
+        raise TableError(f"hardware profile {source}: unknown mode {mode!r} (modes: {', '.join(MODES)})")
+    names = data.get("formats", ["fp16", "bf16", "fp32", "fp64"])
+    tables = data.get("custom_formats", {})
+    if not isinstance(names, list) or not all(isinstance(n, str) for n in names) or not names:
+        raise TableError(f"hardware profile {source}: formats must be a non-empty list of format names")
+    if not isinstance(tables, dict):
+        raise TableError(f"hardware profile {source}: [custom_formats] must hold one table per format")
+    try:
+        custom = {k: format_from_mapping(k, v) for k, v in tables.items()}
+        formats = tuple(get_format(n, custom) for n in names)
+    except FormatError as e:
+        raise TableError(f"hardware profile {source}: {e}") from None
+    library = data.get("library", "paper")
+    if base is not None and (library.endswith(".toml") or library.endswith(".json")) and not Path(library).is_absolute():
+        library = str(base / library)
+    from .library import load_library
+
+    load_library(library)  # fail now, with the profile named, if it cannot be read
+    return HardwareProfile(str(data.get("name", Path(source).stem)), sel, library, mode, formats,
+                           str(data.get("description", "")), source)

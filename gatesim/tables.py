@@ -1,0 +1,435 @@
+"""Transistors per basic operation and number format, read off gate-level netlists.
+
+A *mode* says how an operation on a format is assembled from circuits. The ``paper`` mode follows
+section II.B.2 of the transistor-operations paper (see :func:`paper_operation`). More modes (say,
+complete IEEE-754 units) register with :func:`register_mode` and reach every caller through
+:func:`build_table`'s ``mode`` argument.
+
+Each (operation, format) becomes one composite netlist whose sub-netlists are the selected designs;
+it is counted under the cell library and simulated under uniformly random operands for switching
+activity. Results are cached on disk per entry, keyed by a hash of everything that decides them.
+"""
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+import os
+import sys
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Callable, Iterable
+
+import numpy as np
+
+from .counting import count
+from .errors import GatesimError
+from .formats import BUILTIN_FORMATS, NumberFormat, get_format
+from .library import CellLibrary, load_library
+from .netlist import Netlist
+from .simulation import switching_activity
+
+OPERATIONS = ("add", "sub", "mul", "div", "root", "compare")
+ROLES = ("adder", "multiplier", "divider", "root", "comparator")
+ROLE_KINDS = {  # registry kinds a design may have to fill each role
+    "adder": ("adder",),
+    "multiplier": ("multiplier",),
+    "divider": ("divider",),
+    "root": ("root", "sqrt"),
+    "comparator": ("comparator",),
+}
+TABLE_FORMAT = "gatesim-transistor-table/1"
+DEFAULT_FORMATS = ("fp16", "bf16", "fp32", "fp64")
+
+
+class TableError(GatesimError, ValueError):
+    """A table cannot be built, read or answered."""
+
+
+@dataclass(frozen=True)
+class DesignSelection:
+    """Which registered design performs each role, with optional extra parameters per role."""
+
+    adder: str = "ripple-carry-adder"
+    multiplier: str = "booth-wallace-multiplier"
+    divider: str = "srt-divider"
+    root: str = "newton-raphson-sqrt"
+    comparator: str = "magnitude-comparator"
+    params: dict = field(default_factory=dict)  # role -> {param: value}
+
+    def __post_init__(self):
+        for role in self.params:
+            if role not in ROLES:
+                raise TableError(f"design parameters given for unknown role {role!r} (roles: {', '.join(ROLES)})")
+
+    def check(self) -> None:
+        """Every role names a registered design of the right kind with known parameters."""
+        import circuits
+
+        from .errors import DesignError
+
+        for role in ROLES:
+            name, params = self.design(role)
+            try:
+                d = circuits.get(name)
+                d.check(d.min_width, params)
+            except DesignError as e:
+                raise TableError(f"{role}: {e}") from None
+            if d.kind not in ROLE_KINDS[role]:
+                raise TableError(f"{role} {name!r} is a registered {d.kind}, not a {ROLE_KINDS[role][0]}")
+
+    def design(self, role: str) -> tuple[str, dict]:
+        return getattr(self, role), dict(self.params.get(role, {}))
+
+    def to_dict(self) -> dict:
+        return {**{r: getattr(self, r) for r in ROLES}, "params": {k: dict(v) for k, v in self.params.items()}}
+
+
+class Composite:
+    """A netlist under construction whose parts are registered designs, each a named instance."""
+
+    def __init__(self, name: str):
+        self.net = Netlist(name=name)
+        self.components: dict[str, dict] = {}
+        self.normalized: list[str] = []  # input ports whose top bit is 1 (normalized significands)
+
+    def operand(self, name: str, width: int, normalized: bool = False) -> list:
+        if normalized:
+            self.normalized.append(name)
+        return self.net.input(name, width)
+
+    def component(self, role_name: str, selection: DesignSelection, role: str, width: int, **connections) -> dict:
+        import circuits
+
+        design, params = selection.design(role)
+        sub = circuits.build(design, width, **params)
+        self.components[role_name] = {"design": design, "width": width, **params}
+        return self.net.instance(sub, role_name, **connections)
+
+    def finish(self, **outputs) -> "Composite":
+        for name, bits in outputs.items():
+            self.net.output(name, bits)
+        return self
+
+
+ModeFunction = Callable[[str, NumberFormat, DesignSelection], "Composite | None"]
+MODES: dict[str, ModeFunction] = {}
+
+
+def register_mode(name: str):
+    """Decorator: ``fn(operation, fmt, selection) -> Composite`` (None where the mode has no such unit)."""
+
+    def deco(fn: ModeFunction) -> ModeFunction:
+        MODES[name] = fn
+        return fn
+
+    return deco
+
+
+@register_mode("paper")
+def paper_operation(op: str, fmt: NumberFormat, sel: DesignSelection) -> Composite | None:
+    """The paper's accounting (section II.B.2), significand datapaths only, no alignment or rounding:
+
+    * add: p-bit adder on the significands (carry in tied to 0);
+    * sub: the same adder on a and NOT b with carry in 1 (two's complement), p inverters added;
+    * mul: p x p multiplier + e-bit exponent adder + sign XOR;
+    * div: p-bit divider (normalized significands) + e-bit exponent subtractor + sign XOR;
+    * root: root circuit on the p-bit significand + exponent halving (e-bit adder adding the bias;
+      the halving itself is a wire shift);
+    * compare: magnitude comparator on the exponent and fraction fields (e + p - 1 bits).
+
+    Integer formats (width w): add/sub on a w-bit adder, mul on a w x w multiplier, compare on a
+    w-bit comparator; no divider or root units (None).
+    """
+    p, e = fmt.significand_bits, fmt.exponent_bits
+    c = Composite(f"{fmt.name}_{op}")
+    net = c.net
+    if op in ("add", "sub"):
+        a, b = c.operand("a_sig", p), c.operand("b_sig", p)
+        if op == "sub":
+            b = [net.NOT(x) for x in b]
+        o = c.component("significand_adder", sel, "adder", p, a=a, b=b, cin=net.const(op == "sub"))
+        return c.finish(sum=o["sum"], cout=o["cout"])
+    if op == "mul":
+        o = c.component("significand_multiplier", sel, "multiplier", p, a=c.operand("a_sig", p), b=c.operand("b_sig", p))
+        outs = {"p": o["p"]}
+    elif op == "div":
+        if not fmt.is_float:
+            return None
+        o = c.component("significand_divider", sel, "divider", p,
+                        a=c.operand("a_sig", p, normalized=True), b=c.operand("b_sig", p, normalized=True))
+        outs = {f"sig_{k}": v for k, v in o.items()}
+    elif op == "root":
+        if not fmt.is_float:
+            return None
+        o = c.component("significand_root", sel, "root", p, a=c.operand("a_sig", p, normalized=True))
+        outs = {f"sig_{k}": v for k, v in o.items()}
+    elif op == "compare":
+        w = e + p - 1 if fmt.is_float else p
+        o = c.component("magnitude_comparator", sel, "comparator", w, a=c.operand("a", w), b=c.operand("b", w))
+        return c.finish(**o)
+    else:
+        raise TableError(f"unknown operation {op!r} (operations: {', '.join(OPERATIONS)})")
+    if fmt.is_float:
+        ea = c.operand("a_exp", e)
+        if op == "root":
+            bias = (1 << (e - 1)) - 1
+            ex = c.component("exponent_adder", sel, "adder", e, a=ea, b=[net.const((bias >> i) & 1) for i in range(e)],
+                             cin=net.const(0))
+            outs["exp"] = ex["sum"][1:] + ex["cout"]  # (e + bias) >> 1
+        else:
+            eb = c.operand("b_exp", e)
+            if op == "div":
+                eb = [net.NOT(x) for x in eb]
+            ex = c.component("exponent_adder" if op == "mul" else "exponent_subtractor", sel, "adder", e,
+                             a=ea, b=eb, cin=net.const(op == "div"))
+            outs["exp"] = ex["sum"] + ex["cout"]
+            outs["sign"] = net.XOR(c.operand("a_sign", 1)[0], c.operand("b_sign", 1)[0])
+    return c.finish(**outs)
+
+
+@dataclass(frozen=True)
+class TableEntry:
+    """One (operation, format): transistors, gates and logic depth of its composite netlist, and
+    switching activity per operation under uniformly random operands (transistor-weighted)."""
+
+    operation: str
+    format: str
+    transistors: int
+    gates: int
+    logic_depth: int
+    mean_toggles: float
+    mean_weighted_toggles: float
+    components: dict
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+class TransistorTable:
+    """Transistors per (operation, format), with the selection, library and mode that produced them.
+
+    ``transistors(op, fmt)`` is all a model counter needs. Save with :meth:`save` (JSON) or
+    :meth:`to_csv`; read with :meth:`load`.
+    """
+
+    def __init__(self, entries: Iterable[TableEntry], *, selection: dict | None = None, library: str = "",
+                 mode: str = "", formats: dict | None = None, vectors: int = 0, name: str = ""):
+        self.entries = {(e.operation, e.format): e for e in entries}
+        self.selection = selection or {}
+        self.library = library
+        self.mode = mode
+        self.formats = formats or {}
+        self.vectors = vectors
+        self.name = name
+
+    @classmethod
+    def from_numbers(cls, numbers: dict[str, dict[str, int]], name: str = "numbers") -> "TransistorTable":
+        """A table from plain numbers: ``{format: {operation: transistors}}`` (no netlists behind it)."""
+        entries = [TableEntry(op, fmt, int(t), 0, 0, 0.0, 0.0, {}) for fmt, ops in numbers.items() for op, t in ops.items()]
+        return cls(entries, mode="numbers", name=name)
+
+    def entry(self, operation: str, fmt: str) -> TableEntry:
+        e = self.entries.get((operation, fmt))
+        if e is None:
+            if operation not in OPERATIONS:
+                raise TableError(f"unknown operation {operation!r} (operations: {', '.join(OPERATIONS)})")
+            have = sorted({f for _, f in self.entries})
+            raise TableError(f"transistor table has no entry for {operation} on {fmt} (formats in it: {', '.join(have)})")
+        return e
+
+    def transistors(self, operation: str, fmt: str) -> int:
+        """Transistors of one ``operation`` on format ``fmt``."""
+        return self.entry(operation, fmt).transistors
+
+    @property
+    def operations(self) -> list[str]:
+        return [op for op in OPERATIONS if any(o == op for o, _ in self.entries)]
+
+    @property
+    def format_names(self) -> list[str]:
+        seen = []
+        for _, f in self.entries:
+            if f not in seen:
+                seen.append(f)
+        return seen
+
+    def to_dict(self) -> dict:
+        return {
+            "format": TABLE_FORMAT,
+            "name": self.name,
+            "mode": self.mode,
+            "library": self.library,
+            "selection": self.selection,
+            "formats": self.formats,
+            "vectors": self.vectors,
+            "entries": [e.to_dict() for e in self.entries.values()],
+        }
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), indent=2)
+
+    def save(self, path) -> None:
+        Path(path).write_text(self.to_json())
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "TransistorTable":
+        if not isinstance(data, dict) or data.get("format") != TABLE_FORMAT:
+            raise TableError(f"not a gatesim transistor table (expected format {TABLE_FORMAT!r})")
+        try:
+            entries = [TableEntry(**e) for e in data["entries"]]
+        except (KeyError, TypeError) as e:
+            raise TableError(f"malformed transistor table entry: {e}") from None
+        return cls(entries, selection=data.get("selection"), library=data.get("library", ""), mode=data.get("mode", ""),
+                   formats=data.get("formats"), vectors=data.get("vectors", 0), name=data.get("name", ""))
+
+    @classmethod
+    def load(cls, path) -> "TransistorTable":
+        try:
+            data = json.loads(Path(path).read_text())
+        except OSError as e:
+            raise TableError(f"cannot read transistor table {path}: {e.strerror or e}") from None
+        except ValueError as e:
+            raise TableError(f"transistor table {path} is not valid JSON: {e}") from None
+        return cls.from_dict(data)
+
+    def to_csv(self) -> str:
+        buf = io.StringIO()
+        w = csv.writer(buf, lineterminator="\n")
+        w.writerow(["operation", "format", "transistors", "gates", "logic_depth", "mean_toggles", "mean_weighted_toggles", "components"])
+        for e in self.entries.values():
+            comps = "; ".join(f"{role}={c['design']}@{c['width']}" for role, c in e.components.items())
+            w.writerow([e.operation, e.format, e.transistors, e.gates, e.logic_depth, f"{e.mean_toggles:.3f}",
+                        f"{e.mean_weighted_toggles:.3f}", comps])
+        return buf.getvalue()
+
+    def __repr__(self) -> str:
+        return f"<TransistorTable {self.name or self.mode}: {len(self.entries)} entries, library {self.library!r}>"
+
+
+_CODE_VERSION: str | None = None
+
+
+def code_version() -> str:
+    """Hash of gatesim's and circuits' source and built-in data: any change invalidates cached tables."""
+    global _CODE_VERSION
+    if _CODE_VERSION is None:
+        import circuits
+
+        h = hashlib.sha256()
+        for pkg in (Path(__file__).parent, Path(circuits.__file__).parent):
+            for f in sorted(pkg.rglob("*")):
+                if f.suffix in (".py", ".toml") and "__pycache__" not in f.parts:
+                    h.update(f.relative_to(pkg.parent).as_posix().encode())
+                    h.update(f.read_bytes())
+        _CODE_VERSION = h.hexdigest()[:16]
+    return _CODE_VERSION
+
+
+def default_cache_dir() -> Path:
+    """``$GATESIM_CACHE_DIR``, else ``$XDG_CACHE_HOME/gatesim``, else ``~/.cache/gatesim``."""
+    env = os.environ.get("GATESIM_CACHE_DIR")
+    if env:
+        return Path(env)
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "gatesim"
+
+
+def _entry_key(op, fmt: NumberFormat, sel: DesignSelection, lib: CellLibrary, mode: str, vectors: int, seed: int) -> str:
+    doc = {
+        "op": op, "format": fmt.to_dict(), "selection": sel.to_dict(), "library": lib.to_dict(),
+        "mode": mode, "vectors": vectors, "seed": seed, "code": code_version(),
+    }
+    return hashlib.sha256(json.dumps(doc, sort_keys=True, default=str).encode()).hexdigest()[:32]
+
+
+def build_entry(op: str, fmt: NumberFormat, sel: DesignSelection, lib: CellLibrary, mode: str = "paper",
+                vectors: int = 20_000, seed: int = 0) -> TableEntry | None:
+    """Build, count and simulate one (operation, format); None where the mode has no unit for it."""
+    fn = MODES.get(mode)
+    if fn is None:
+        raise TableError(f"unknown accounting mode {mode!r} (modes: {', '.join(MODES)})")
+    comp = fn(op, fmt, sel)
+    if comp is None:
+        return None
+    counts = count(comp.net, lib)
+    rng = np.random.default_rng(seed)
+    operands = {}
+    for port, bits in comp.net.inputs.items():
+        w = len(bits)
+        vals = _random_values(rng, w, vectors)
+        if port in comp.normalized:
+            vals = vals | (1 << (w - 1))
+        operands[port] = vals
+    act = switching_activity(comp.net, library=lib, **operands)
+    return TableEntry(op, fmt.name, counts.transistors, counts.gate_count, counts.logic_depth,
+                      round(act.mean_toggles, 6), round(act.mean_weighted_toggles, 6), comp.components)
+
+
+def _random_values(rng, width: int, n: int) -> np.ndarray:
+    if width <= 63:
+        return rng.integers(0, 1 << width, n, dtype=np.uint64)
+    vals = np.zeros(n, dtype=object)
+    for k in range(0, width, 32):
+        vals = vals + (rng.integers(0, 1 << 32, n, dtype=np.uint64).astype(object) << k)
+    return vals & ((1 << width) - 1)
+
+
+def build_table(
+    selection: DesignSelection | None = None,
+    library: "str | CellLibrary" = "paper",
+    mode: str = "paper",
+    formats: Iterable["str | NumberFormat"] = DEFAULT_FORMATS,
+    operations: Iterable[str] = OPERATIONS,
+    vectors: int = 20_000,
+    seed: int = 0,
+    cache: "bool | str | Path" = True,
+    progress: bool | None = None,
+    name: str = "",
+) -> TransistorTable:
+    """Build a :class:`TransistorTable` for every (operation, format) the mode supports.
+
+    ``cache``: True for :func:`default_cache_dir`, a directory, or False. Each entry is cached as it
+    completes, so an interrupted build resumes where it stopped.
+    """
+    from tqdm import tqdm
+
+    sel = selection or DesignSelection()
+    lib = load_library(library)
+    if mode not in MODES:
+        raise TableError(f"unknown accounting mode {mode!r} (modes: {', '.join(MODES)})")
+    fmts = [f if isinstance(f, NumberFormat) else get_format(f) for f in formats]
+    ops = list(operations)
+    for op in ops:
+        if op not in OPERATIONS:
+            raise TableError(f"unknown operation {op!r} (operations: {', '.join(OPERATIONS)})")
+    cache_dir = None if cache is False else (default_cache_dir() if cache is True else Path(cache))
+    if cache_dir is not None:
+        cache_dir = cache_dir / "tables"
+    entries = []
+    jobs = [(op, f) for f in fmts for op in ops]
+    show = sys.stderr.isatty() if progress is None else progress
+    for op, f in tqdm(jobs, desc="transistor table", unit="entry", disable=not show, file=sys.stderr):
+        key = _entry_key(op, f, sel, lib, mode, vectors, seed)
+        path = cache_dir / f"{key}.json" if cache_dir else None
+        if path is not None and path.exists():
+            try:
+                data = json.loads(path.read_text())
+                if data is not None:
+                    entries.append(TableEntry(**data))
+                continue
+            except (ValueError, TypeError):
+                pass  # a damaged cache file is rebuilt
+        entry = build_entry(op, f, sel, lib, mode, vectors, seed)
+        if entry is not None:
+            entries.append(entry)
+        if path is not None:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_suffix(f".tmp{os.getpid()}")
+            tmp.write_text(json.dumps(entry.to_dict() if entry else None))
+            tmp.replace(path)
+    return TransistorTable(
+        entries, selection=sel.to_dict(), library=lib.name, mode=mode,
+        formats={f.name: f.to_dict() for f in fmts}, vectors=vectors, name=name,
+    )
