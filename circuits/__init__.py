@@ -3,7 +3,7 @@
 ``circuits.build("ripple-carry-adder", width=24)`` returns a :class:`gatesim.Netlist`;
 ``circuits.designs()`` lists what is registered; ``circuits.register`` adds your own.
 """
-from .registry import Design, build, designs, get, load_plugins, reference, register
+from .registry import Design, build, cell, designs, get, load_plugins, reference, register
 from . import adders, comparators  # noqa: F401  (importing registers the designs)
 from .adders import (
     carry_lookahead_adder,
@@ -16,7 +16,7 @@ from .adders import (
 from .comparators import magnitude_comparator
 
 __all__ = [
-    "Design", "build", "designs", "get", "load_plugins", "reference", "register",
+    "Design", "build", "cell", "designs", "get", "load_plugins", "reference", "register",
     "full_adder", "half_adder", "ripple_carry_adder", "subtractor", "kogge_stone_adder", "carry_lookahead_adder",
     "magnitude_comparator",
 ]

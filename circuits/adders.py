@@ -5,11 +5,10 @@ cell library can price those as cells.
 """
 from __future__ import annotations
 
-from functools import lru_cache
 
 from gatesim.netlist import Netlist
 
-from .registry import register
+from .registry import cell, register
 
 
 def _mask(width: int) -> int:
@@ -36,8 +35,7 @@ def subtractor_reference(width: int, **_):
     return ref
 
 
-@lru_cache(maxsize=None)
-def _half_adder() -> Netlist:
+def _build_half_adder() -> Netlist:
     net = Netlist(name="half_adder")
     a, b = net.input("a")[0], net.input("b")[0]
     net.output("sum", net.XOR(a, b))
@@ -45,8 +43,7 @@ def _half_adder() -> Netlist:
     return net
 
 
-@lru_cache(maxsize=None)
-def _full_adder() -> Netlist:
+def _build_full_adder() -> Netlist:
     net = Netlist(name="full_adder")
     a, b, cin = net.input("a")[0], net.input("b")[0], net.input("cin")[0]
     p = net.XOR(a, b)
@@ -55,27 +52,35 @@ def _full_adder() -> Netlist:
     return net
 
 
+@cell
 def half_adder() -> Netlist:
-    """1-bit half adder: ``a``, ``b`` -> ``sum`` = a XOR b, ``cout`` = a AND b (1 XOR2, 1 AND2)."""
-    return _half_adder()
+    """1-bit half adder cell: ``a``, ``b`` -> ``sum`` = a XOR b, ``cout`` = a AND b (1 XOR2, 1 AND2).
+
+    One shared, frozen netlist: instantiate it, don't edit it.
+    """
+    return _build_half_adder()
 
 
+@cell
 def full_adder() -> Netlist:
-    """1-bit full adder: ``a``, ``b``, ``cin`` -> ``sum``, ``cout`` (2 XOR2, 2 AND2, 1 OR2)."""
-    return _full_adder()
+    """1-bit full adder cell: ``a``, ``b``, ``cin`` -> ``sum``, ``cout`` (2 XOR2, 2 AND2, 1 OR2).
+
+    One shared, frozen netlist: instantiate it, don't edit it.
+    """
+    return _build_full_adder()
 
 
 @register("half-adder", kind="adder", min_width=1, max_width=1,
           reference=lambda width: lambda v: {"sum": v["a"] ^ v["b"], "cout": v["a"] & v["b"]})
 def _half_adder_design(width: int = 1) -> Netlist:
     """1-bit half adder (XOR2 + AND2), no carry in."""
-    return Netlist(half_adder().copy(), name="half_adder")
+    return _build_half_adder()
 
 
 @register("full-adder", kind="adder", min_width=1, max_width=1, reference=adder_reference)
 def _full_adder_design(width: int = 1) -> Netlist:
     """1-bit full adder (2 XOR2, 2 AND2, 1 OR2)."""
-    return Netlist(full_adder().copy(), name="full_adder")
+    return _build_full_adder()
 
 
 @register("ripple-carry-adder", kind="adder", reference=adder_reference)
@@ -109,7 +114,7 @@ def subtractor(width: int) -> Netlist:
     return net
 
 
-@lru_cache(maxsize=None)
+@cell
 def _pg_cell() -> Netlist:
     """Bit propagate/generate: p = a XOR b, g = a AND b (a half adder by another name)."""
     net = Netlist(name="pg_cell")
@@ -119,7 +124,7 @@ def _pg_cell() -> Netlist:
     return net
 
 
-@lru_cache(maxsize=None)
+@cell
 def _black_cell() -> Netlist:
     """Prefix operator: (G, P) = (gh | ph & gl, ph & pl)."""
     net = Netlist(name="black_cell")
@@ -129,7 +134,7 @@ def _black_cell() -> Netlist:
     return net
 
 
-@lru_cache(maxsize=None)
+@cell
 def _gray_cell() -> Netlist:
     """Prefix operator, generate only: G = gh | ph & gl."""
     net = Netlist(name="gray_cell")
@@ -201,7 +206,7 @@ def carry_lookahead_adder(width: int, block: int = 4) -> Netlist:
     return net
 
 
-@lru_cache(maxsize=None)
+@cell
 def _lookahead_block(n: int) -> Netlist:
     """Carry lookahead unit: c[i] = g[i-1] | p[i-1] g[i-2] | ... | p[i-1]..p[0] cin, each as one AND-OR sum of products."""
     net = Netlist(name=f"lookahead_unit{n}")

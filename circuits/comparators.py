@@ -1,11 +1,10 @@
 """Magnitude comparators. Ports: ``a``, ``b`` -> ``lt``, ``eq``, ``gt`` (unsigned, 1 bit each)."""
 from __future__ import annotations
 
-from functools import lru_cache
 
 from gatesim.netlist import Netlist
 
-from .registry import register
+from .registry import cell, register
 
 
 def comparator_reference(width: int, **_):
@@ -18,7 +17,7 @@ def comparator_reference(width: int, **_):
     return ref
 
 
-@lru_cache(maxsize=None)
+@cell
 def _bit_compare() -> Netlist:
     """One bit: gt = a & ~b, eq = ~(a ^ b)."""
     net = Netlist(name="bit_compare")
@@ -28,7 +27,7 @@ def _bit_compare() -> Netlist:
     return net
 
 
-@lru_cache(maxsize=None)
+@cell
 def _compare_merge() -> Netlist:
     """Merge a more significant group (gh, eh) with a less significant one (gl, el):
     gt = gh | eh & gl, eq = eh & el."""

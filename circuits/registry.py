@@ -21,11 +21,14 @@ From the command line, designs in another package are found through the entry-po
 from __future__ import annotations
 
 import difflib
+import functools
 import importlib
 import inspect
 from dataclasses import dataclass, field
 from importlib.metadata import entry_points
 from typing import Callable
+
+import networkx as nx
 
 from gatesim.errors import DesignError
 from gatesim.netlist import Netlist
@@ -130,3 +133,18 @@ def reference(name: str, width: int, **params) -> Reference:
     if d.reference is None:
         raise DesignError(f"design {name!r} has no reference model to verify against")
     return d.reference(width, **params)
+
+
+def cell(builder):
+    """Decorator for sub-netlist builders: one shared, frozen netlist per argument tuple.
+
+    Circuits instantiate the same cell many times (a full adder per bit); building and compiling it
+    once is enough, and freezing (``networkx.freeze``) stops anyone editing the shared copy.
+    """
+
+    @functools.lru_cache(maxsize=None)
+    @functools.wraps(builder)
+    def cached(*args):
+        return nx.freeze(builder(*args))
+
+    return cached
