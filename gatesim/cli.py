@@ -249,14 +249,7 @@ def table_cmd(hardware, adder, multiplier, divider, root, comparator, library, m
         text = tab.to_csv()
     else:
         text = _render_table(tab)
-    if output:
-        try:
-            Path(output).write_text(text)
-        except OSError as e:
-            raise click.ClickException(f"cannot write {output}: {e.strerror or e}")
-        click.echo(f"wrote {output}", err=True)
-    else:
-        click.echo(text, nl=False)
+    _emit(text, output)
 
 
 def _render_table(tab) -> str:
@@ -286,14 +279,19 @@ def export_cmd(obj, design, width, params, fmt, output):
 
     _, net = _build(obj, design, width, params)
     text = to_verilog(net) if fmt == "verilog" else to_json(net)
-    if output:
-        try:
-            Path(output).write_text(text)
-        except OSError as e:
-            raise click.ClickException(f"cannot write {output}: {e.strerror or e}")
-        click.echo(f"wrote {output} ({fmt}, {net.number_of_nodes()} nets)", err=True)
-    else:
+    _emit(text, output, f"{fmt}, {net.number_of_nodes()} nets")
+
+
+def _emit(text: str, output: str | None, what: str = "") -> None:
+    """Write ``text`` to ``output`` (saying so on stderr), or to stdout when no file is given."""
+    if not output:
         click.echo(text, nl=False)
+        return
+    try:
+        Path(output).write_text(text)
+    except OSError as e:
+        raise click.ClickException(f"cannot write {output}: {e.strerror or e}")
+    click.echo(f"wrote {output}" + (f" ({what})" if what else ""), err=True)
 
 
 def _table(headers, rows):
