@@ -1,0 +1,207 @@
+"""``gatesim estimate``: BOs, FLOPs (and TOs, given a transistor table) of one step of a PyTorch model.
+
+The command object is :data:`estimate`; the main CLI registers it with ``cli.add_command(estimate)``.
+A transistor table (any object with ``transistors(operation, fmt) -> int``) reaches the command through
+``ctx.obj["transistor_table"]`` (and ``ctx.obj["transistor_format"]`` to force a format), or through the
+``table`` argument of :func:`run_estimate`.
+"""
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from .builtins import BUILTINS
+from .report import LEVEL_PHASES, CountingError, Report
+
+_BUILTIN_DEFAULT_SHAPES = {"paper-dnn": (64, 4), "paper-cnn": (64, 3, 256, 256)}
+
+
+def parse_shape(text: str) -> tuple[int, ...]:
+    """``"64,4"`` (or ``"64x4"``) -> ``(64, 4)``."""
+    import re
+
+    parts = re.split(r"\s*[,x]\s*", text.strip())
+    try:
+        shape = tuple(int(p) for p in parts)
+    except ValueError:
+        raise click.UsageError(f"--input-shape must be comma-separated integers like 64,4; got {text!r}") from None
+    if not shape or any(d < 1 for d in shape):
+        raise click.UsageError(f"--input-shape needs positive integers; got {text!r}")
+    return shape
+
+
+def load_model(spec: str, builtin_options: dict[str, Any] | None = None):
+    """A zero-argument factory for MODEL: a built-in name, ``path/to/file.py:attr`` or ``package.module:attr``.
+
+    ``attr`` may be an ``nn.Module`` instance, a class or a function returning a module.
+    """
+    builtin_options = {k: v for k, v in (builtin_options or {}).items() if v is not None}
+    if spec in BUILTINS:
+        fn = BUILTINS[spec]
+        import inspect
+
+        allowed = set(inspect.signature(fn).parameters)
+        bad = set(builtin_options) - allowed
+        if bad:
+            raise click.UsageError(f"{spec} does not take --{', --'.join(sorted(bad))}")
+        try:
+            fn(**builtin_options)  # validate eagerly on the CPU: small models
+        except (ValueError, TypeError) as e:
+            raise click.UsageError(f"{spec}: {e}") from None
+        return lambda: fn(**builtin_options)
+    if builtin_options:
+        raise click.UsageError(f"--{', --'.join(sorted(builtin_options))} only apply to the built-in models "
+                               f"({', '.join(BUILTINS)})")
+    if ":" not in spec:
+        raise click.UsageError(f"MODEL must be a built-in ({', '.join(BUILTINS)}), path/to/file.py:factory or "
+                               f"package.module:attr; got {spec!r}")
+    where, attr = spec.rsplit(":", 1)
+    if not attr.isidentifier():
+        raise click.UsageError(f"{attr!r} in MODEL is not a Python name")
+    if where.endswith(".py") or "/" in where or "\\" in where:
+        path = Path(where)
+        if not path.is_file():
+            raise click.UsageError(f"no such file: {where}")
+        name = f"_gatesim_user_model_{abs(hash(str(path.resolve())))}"
+        try:
+            mod_spec = importlib.util.spec_from_file_location(name, path)
+            module = importlib.util.module_from_spec(mod_spec)
+            sys.modules[name] = module
+            mod_spec.loader.exec_module(module)
+        except Exception as e:
+            raise click.ClickException(f"cannot load {where}: {type(e).__name__}: {_line(e)}") from None
+    else:
+        try:
+            module = importlib.import_module(where)
+        except ImportError as e:
+            raise click.UsageError(f"cannot import {where}: {_line(e)}") from None
+        except Exception as e:
+            raise click.ClickException(f"importing {where} failed: {type(e).__name__}: {_line(e)}") from None
+    if not hasattr(module, attr):
+        raise click.UsageError(f"{where} has no attribute {attr!r}")
+    obj = getattr(module, attr)
+    from torch import nn
+
+    if isinstance(obj, nn.Module):
+        return obj
+    if not callable(obj):
+        raise click.UsageError(f"{spec} is neither a torch.nn.Module nor a factory")
+    return obj
+
+
+def _line(e: BaseException) -> str:
+    s = str(e)
+    return s.splitlines()[0] if s else ""
+
+
+def run_estimate(model: str, input_shapes: tuple[tuple[int, ...], ...] = (), *, level: str = "training",
+                 dtype: str = "fp32", counter: str = "trace", loss: str = "mse", strict: bool = False,
+                 optimizer: str | None = None, recipes="default", device: str = "meta",
+                 input_dtype: str | None = None, builtin_options: dict | None = None) -> Report:
+    """The work of ``gatesim estimate`` without the output: load MODEL and count it."""
+    from .api import count
+
+    factory = load_model(model, builtin_options)
+    shapes = tuple(input_shapes)
+    if not shapes:
+        if model in _BUILTIN_DEFAULT_SHAPES:
+            shapes = (_BUILTIN_DEFAULT_SHAPES[model],)
+            if model == "paper-cnn" and builtin_options and builtin_options.get("image"):
+                img = builtin_options["image"]
+                shapes = ((64, 3, img, img),)
+        else:
+            raise click.UsageError("--input-shape is required, e.g. --input-shape 64,4")
+    shape_arg = shapes[0] if len(shapes) == 1 else list(shapes)
+    kw: dict[str, Any] = dict(input_shape=shape_arg, level=level, loss=loss, strict=strict, dtype=dtype,
+                              device=device)
+    if counter == "trace":
+        kw.update(optimizer=optimizer, recipes=recipes, input_dtype=input_dtype)
+    else:
+        if optimizer or getattr(recipes, "name", recipes) != "default" or input_dtype:
+            raise click.UsageError("--optimizer, --recipes and --input-dtype only apply to --counter trace")
+    return count(factory, counter=counter, **kw)
+
+
+def render(report: Report, output: str = "table", *, table=None, fmt: str | None = None,
+           per_layer: bool = True) -> str:
+    """The report as ``"table"`` (fvcore-like text), ``"json"`` or ``"csv"``."""
+    if output == "json":
+        return report.to_json(table=table, fmt=fmt, per_layer=per_layer)
+    if output == "csv":
+        return report.to_csv(table=table, fmt=fmt, per_layer=per_layer).rstrip("\n")
+    return report.to_table(table=table, fmt=fmt, per_layer=per_layer)
+
+
+@click.command("estimate")
+@click.argument("model")
+@click.option("--input-shape", "input_shapes", multiple=True, metavar="N,D,...",
+              help="Input tensor shape, batch first (repeat for several inputs). Built-ins have defaults.")
+@click.option("--level", type=click.Choice(list(LEVEL_PHASES)), default="training", show_default=True,
+              help="training = forward + loss + backprop; validation = forward + loss; inference = forward.")
+@click.option("--dtype", default="fp32", show_default=True, help="Number format of the model: fp32, fp16, bf16, fp64.")
+@click.option("--counter", type=click.Choice(["trace", "paper"]), default="trace", show_default=True,
+              help="trace: every aten op via a dispatch mode; paper: the paper's module-level formulas.")
+@click.option("--loss", type=click.Choice(["mse", "cross-entropy"]), default="mse", show_default=True)
+@click.option("--optimizer", type=click.Choice(["none", "sgd", "adam", "adamw"]), default="none", show_default=True,
+              help="Also count one optimizer step (training level, trace counter).")
+@click.option("--recipes", default="default", show_default=True, help="Recipe set of the trace counter: default, paper, or a .json/.toml file of overrides.")
+@click.option("--input-dtype", default=None, help="Input dtype, e.g. int64 for token ids (default: int64 when the "
+                                                   "first layer is an Embedding, else --dtype).")
+@click.option("--device", type=click.Choice(["meta", "fake", "cpu", "cuda"]), default="meta", show_default=True,
+              help="meta: shapes only (no memory, no arithmetic); fake: FakeTensorMode with CPU kernel choices; "
+                   "cpu/cuda: real tensors.")
+@click.option("--strict", is_flag=True, help="Fail on any op without a recipe instead of reporting it.")
+@click.option("--per-layer/--totals-only", default=True, show_default=True, help="Per-module rows or totals only.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.option("--csv", "as_csv", is_flag=True, help="Print CSV.")
+@click.option("--width", type=int, default=None, help="paper-dnn: hidden layer width (paper: 4-18).")
+@click.option("--activation", default=None, help="paper-dnn / paper-cnn: sigmoid, tanh, gelu or relu.")
+@click.option("--layers", type=int, default=None, help="paper-cnn: number of convolutional layers (paper: 2-10).")
+@click.option("--image", type=int, default=None, help="paper-cnn: image side (paper: 256).")
+@click.pass_context
+def estimate(ctx, model, input_shapes, level, dtype, counter, loss, optimizer, recipes, input_dtype, device, strict,
+             per_layer, as_json, as_csv, width, activation, layers, image):
+    """Estimate basic operations (BOs), FLOPs and transistor operations of MODEL.
+
+    MODEL is a built-in (paper-dnn, paper-cnn), path/to/file.py:factory or package.module:attr.
+    """
+    if as_json and as_csv:
+        raise click.UsageError("choose one of --json and --csv")
+    from .recipes import get_recipes
+
+    try:
+        recipes_obj = get_recipes(recipes)
+    except ValueError as e:
+        raise click.UsageError(f"--recipes: {e} (or a .json/.toml file of per-element overrides)") from None
+    from .bo import dtype_of
+
+    try:
+        dtype_of(dtype)
+        if input_dtype:
+            dtype_of(input_dtype)
+    except ValueError as e:
+        raise click.UsageError(str(e)) from None
+    if width is not None and width < 1 or layers is not None and layers < 1 or image is not None and image < 1:
+        raise click.UsageError("--width, --layers and --image must be positive")
+    shapes = tuple(parse_shape(s) for s in input_shapes)
+    builtin_options = {"width": width, "activation": activation, "layers": layers, "image": image}
+    obj = ctx.obj if isinstance(ctx.obj, dict) else {}
+    table = obj.get("transistor_table")
+    fmt = obj.get("transistor_format")
+    try:
+        report = run_estimate(model, shapes, level=level, dtype=dtype, counter=counter, loss=loss, strict=strict,
+                              optimizer=None if optimizer == "none" else optimizer, recipes=recipes_obj, device=device,
+                              input_dtype=input_dtype, builtin_options=builtin_options)
+        text = render(report, "json" if as_json else "csv" if as_csv else "table", table=table, fmt=fmt,
+                      per_layer=per_layer)
+    except CountingError as e:
+        raise click.ClickException(_line(e)) from None
+    click.echo(text)
+    if as_csv and report.uncounted:
+        click.echo(report.uncounted_line(), err=True)
