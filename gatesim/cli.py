@@ -303,6 +303,44 @@ def _table(headers, rows):
         click.echo("  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip())
 
 
+def _estimate_command() -> click.Command:
+    """``gatesim estimate``: the models room's command plus ``--table`` / ``--hardware`` for TOs."""
+    from .models.cli import estimate
+
+    def callback(table, hardware, **kwargs):
+        ctx = click.get_current_context()
+        if table and hardware:
+            _fail_usage("give --table or --hardware, not both")
+        if table or hardware:
+            from .tables import TransistorTable
+
+            if table:
+                tab = TransistorTable.load(table)
+            else:
+                from .formats import get_format
+                from .hardware import load_hardware
+
+                prof = load_hardware(hardware)
+                custom = {f.name: f for f in prof.formats}
+                names = [f.name for f in prof.formats]
+                # the model's own format, fp32 (optimizer state, accumulators) and int64 (step counters)
+                for extra in (kwargs.get("dtype") or "fp32", "fp32", "int64"):
+                    if extra not in names:
+                        names.append(extra)
+                tab = prof.build_table(formats=[get_format(n, custom) for n in names])
+            ctx.obj = dict(ctx.obj or {}, transistor_table=tab)
+        return estimate.callback(**kwargs)
+
+    params = list(estimate.params) + [
+        click.Option(["--table"], type=click.Path(dir_okay=False), help="Transistor table JSON (from `gatesim table --json`) for TOs."),
+        click.Option(["--hardware"], metavar="FILE|NAME", help="Hardware profile whose transistor table prices TOs."),
+    ]
+    return click.Command("estimate", params=params, callback=callback, help=estimate.help, short_help=estimate.short_help)
+
+
+cli.add_command(_estimate_command())
+
+
 def main():
     cli(prog_name="gatesim")
 

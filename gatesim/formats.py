@@ -58,6 +58,7 @@ BUILTIN_FORMATS: dict[str, NumberFormat] = {
         NumberFormat("int8", "int", 0, 8),
         NumberFormat("int16", "int", 0, 16),
         NumberFormat("int32", "int", 0, 32),
+        NumberFormat("int64", "int", 0, 64),
     ]
 }
 
