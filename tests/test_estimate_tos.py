@@ -1,0 +1,37 @@
+"""The join: TOs = sum of BOs x transistors per (operation, format), from a transistor table."""
+import json
+
+from click.testing import CliRunner
+
+from gatesim.cli import cli
+from gatesim.tables import TransistorTable
+
+NUMBERS = {"fp32": {"add": 240, "sub": 288, "mul": 9000, "div": 12000, "root": 15000, "compare": 1100},
+           "fp16": {"add": 110, "sub": 132, "mul": 2000, "div": 3000, "root": 4000, "compare": 500}}
+
+
+def _estimate(*args):
+    return CliRunner().invoke(cli, ["estimate", *args], catch_exceptions=False)
+
+
+def test_estimate_with_table_file(tmp_path):
+    path = tmp_path / "t.json"
+    TransistorTable.from_numbers(NUMBERS).save(path)
+    r = _estimate("paper-dnn", "--width", "6", "--activation", "sigmoid", "--table", str(path), "--json")
+    assert r.exit_code == 0, r.output
+    total = json.loads(r.output)["total"]
+    want = sum(total[op] * NUMBERS["fp32"][op] for op in NUMBERS["fp32"])
+    assert total["tos"] == want > 0
+    half = json.loads(_estimate("paper-dnn", "--width", "6", "--dtype", "fp16", "--table", str(path), "--json").output)["total"]
+    assert half["tos"] == sum(half[op] * NUMBERS["fp16"][op] for op in NUMBERS["fp16"])
+
+
+def test_estimate_table_errors(tmp_path):
+    r = _estimate("paper-dnn", "--table", str(tmp_path / "missing.json"))
+    assert r.exit_code == 2 and "cannot read transistor table" in r.output
+    path = tmp_path / "t.json"
+    TransistorTable.from_numbers({"fp16": NUMBERS["fp16"]}).save(path)
+    r = _estimate("paper-dnn", "--table", str(path))  # an fp32 model, a table without fp32
+    assert r.exit_code == 1 and "fp32" in r.output and "Traceback" not in r.output
+    r = _estimate("paper-dnn", "--table", str(path), "--hardware", "paper")
+    assert r.exit_code == 2 and "not both" in r.output
