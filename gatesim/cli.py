@@ -18,7 +18,21 @@ def _fail_usage(msg: str):
 
 
 class _Group(click.Group):
-    """Turns gatesim's own errors into one clear line (exit 2 for bad input) instead of a traceback."""
+    """Turns gatesim's own errors into one clear line (exit 2 for bad input) instead of a traceback.
+
+    Commands in ``lazy`` (name -> factory) are built on first use, so ``gatesim table`` does not pay
+    for importing torch.
+    """
+
+    lazy: dict = {}
+
+    def list_commands(self, ctx):
+        return sorted(set(super().list_commands(ctx)) | set(self.lazy))
+
+    def get_command(self, ctx, name):
+        if name not in self.commands and name in self.lazy:
+            self.add_command(self.lazy[name](), name)
+        return super().get_command(ctx, name)
 
     def invoke(self, ctx):
         try:
@@ -338,7 +352,7 @@ def _estimate_command() -> click.Command:
     return click.Command("estimate", params=params, callback=callback, help=estimate.help, short_help=estimate.short_help)
 
 
-cli.add_command(_estimate_command())
+cli.lazy = {"estimate": _estimate_command}
 
 
 def main():

@@ -115,19 +115,28 @@ class Composite:
 
 ModeFunction = Callable[[str, NumberFormat, DesignSelection], "Composite | None"]
 MODES: dict[str, ModeFunction] = {}
+MODE_ROLES: dict[str, dict[str, tuple[str, ...]]] = {}  # mode -> operation -> roles it builds from
 
 
-def register_mode(name: str):
-    """Decorator: ``fn(operation, fmt, selection) -> Composite`` (None where the mode has no such unit)."""
+def register_mode(name: str, roles: dict[str, tuple[str, ...]] | None = None):
+    """Decorator: ``fn(operation, fmt, selection) -> Composite`` (None where the mode has no such unit).
+
+    ``roles`` says which design roles each operation uses, so a cached entry is invalidated only
+    when one of those designs changes (default: every role).
+    """
 
     def deco(fn: ModeFunction) -> ModeFunction:
         MODES[name] = fn
+        MODE_ROLES[name] = dict(roles or {})
         return fn
 
     return deco
 
 
-@register_mode("paper")
+@register_mode("paper", roles={
+    "add": ("adder",), "sub": ("adder",), "mul": ("multiplier", "adder"), "div": ("divider", "adder"),
+    "root": ("root", "adder"), "compare": ("comparator",),
+})
 def paper_operation(op: str, fmt: NumberFormat, sel: DesignSelection) -> Composite | None:
     """The paper's accounting (section II.B.2), significand datapaths only, no alignment or rounding:
 
@@ -312,17 +321,19 @@ _CODE_VERSION: str | None = None
 
 
 def code_version() -> str:
-    """Hash of gatesim's and circuits' source and built-in data: any change invalidates cached tables."""
+    """Hash of the code and data that decide a table entry (the engine's modules, the cell libraries and
+    every circuit design): any change there invalidates cached tables. The CLI and models room don't count."""
     global _CODE_VERSION
     if _CODE_VERSION is None:
         import circuits
 
+        engine = Path(__file__).parent
+        files = [f for f in engine.glob("*.py") if f.name != "cli.py"] + list((engine / "libraries").glob("*.toml"))
+        files += [f for f in Path(circuits.__file__).parent.rglob("*.py") if "__pycache__" not in f.parts]
         h = hashlib.sha256()
-        for pkg in (Path(__file__).parent, Path(circuits.__file__).parent):
-            for f in sorted(pkg.rglob("*")):
-                if f.suffix in (".py", ".toml") and "__pycache__" not in f.parts:
-                    h.update(f.relative_to(pkg.parent).as_posix().encode())
-                    h.update(f.read_bytes())
+        for f in sorted(files):
+            h.update(f.relative_to(engine.parent).as_posix().encode())
+            h.update(f.read_bytes())
         _CODE_VERSION = h.hexdigest()[:16]
     return _CODE_VERSION
 
@@ -337,8 +348,9 @@ def default_cache_dir() -> Path:
 
 
 def _entry_key(op, fmt: NumberFormat, sel: DesignSelection, lib: CellLibrary, mode: str, vectors: int, seed: int) -> str:
+    roles = MODE_ROLES.get(mode, {}).get(op, ROLES)
     doc = {
-        "op": op, "format": fmt.to_dict(), "selection": sel.to_dict(), "library": lib.to_dict(),
+        "op": op, "format": fmt.to_dict(), "designs": {r: sel.design(r) for r in roles}, "library": lib.to_dict(),
         "mode": mode, "vectors": vectors, "seed": seed, "code": code_version(),
     }
     return hashlib.sha256(json.dumps(doc, sort_keys=True, default=str).encode()).hexdigest()[:32]
