@@ -5,6 +5,7 @@
 """
 from .registry import Design, build, cell, designs, get, load_plugins, reference, register
 from . import adders, comparators  # noqa: F401  (importing registers the designs)
+from . import multipliers, dividers, roots  # noqa: F401
 from .adders import (
     carry_lookahead_adder,
     full_adder,
@@ -14,9 +15,23 @@ from .adders import (
     subtractor,
 )
 from .comparators import magnitude_comparator
+from .dividers import nonrestoring_divider, restoring_divider, srt_divider
+from .multipliers import (
+    array_multiplier,
+    booth_encoder,
+    booth_selector,
+    booth_wallace_multiplier,
+    dadda_multiplier,
+    wallace_multiplier,
+)
+from .roots import digit_recurrence_sqrt, newton_raphson_sqrt
 
 __all__ = [
     "Design", "build", "cell", "designs", "get", "load_plugins", "reference", "register",
     "full_adder", "half_adder", "ripple_carry_adder", "subtractor", "kogge_stone_adder", "carry_lookahead_adder",
     "magnitude_comparator",
+    "booth_wallace_multiplier", "array_multiplier", "wallace_multiplier", "dadda_multiplier",
+    "booth_encoder", "booth_selector",
+    "srt_divider", "restoring_divider", "nonrestoring_divider",
+    "newton_raphson_sqrt", "digit_recurrence_sqrt",
 ]
