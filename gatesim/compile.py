@@ -8,7 +8,7 @@ import numpy as np
 
 from . import kernels
 from .gates import GATES, GATE_NAMES, MAX_ARITY
-from .netlist import Netlist, validate
+from .netlist import Netlist, raise_loop, validate
 
 
 @dataclass(frozen=True, eq=False)
@@ -31,6 +31,7 @@ class CompiledNetlist:
     inst_parent: np.ndarray
     inst_cell: list[str]
     nodes: list = field(repr=False)
+    _cache: dict = field(default_factory=dict, repr=False)
 
     @property
     def n_slots(self) -> int:
@@ -62,6 +63,21 @@ class CompiledNetlist:
         slots = [s for v in self.outputs.values() for s in v]
         return int(self.level[slots].max()) if slots else 0
 
+    def gate_template(self) -> list[tuple[int, str, tuple[int, ...], int]]:
+        """Per gate slot: (slot, gate name, fanin slots, instance), as plain Python values; cached.
+
+        What :meth:`Netlist.instance` copies when this netlist is instantiated elsewhere.
+        """
+        t = self._cache.get("template")
+        if t is None:
+            names = self.op_names
+            t = [
+                (s, names[s], tuple(int(f) for f in self.fanin[s, : GATES[names[s]].arity]), int(self.inst[s]))
+                for s in range(self.n_sources, self.n_slots)
+            ]
+            self._cache["template"] = t
+        return t
+
     @property
     def output_slots(self) -> np.ndarray:
         return np.concatenate(list(self.outputs.values())).astype(np.int32)
@@ -72,7 +88,7 @@ def compile_netlist(net: Netlist) -> CompiledNetlist:
     cached = getattr(net, "_compiled", None)
     if cached is not None:
         return cached
-    validate(net)
+    validate(net, check_loops=False)  # the topological sort below finds loops
     nodes = net._node
     slot_of: dict = {}
     order: list = []
@@ -83,7 +99,11 @@ def compile_netlist(net: Netlist) -> CompiledNetlist:
     n_inputs = len(order)
     order.extend([None, None])  # CONST0, CONST1 slots
     gates = []
-    for n in nx.topological_sort(net):
+    try:
+        topo = list(nx.topological_sort(net))
+    except nx.NetworkXUnfeasible:
+        raise_loop(net)
+    for n in topo:
         kind = nodes[n]["gate"]
         if kind == "CONST0":
             slot_of[n] = n_inputs

@@ -215,34 +215,37 @@ class Netlist(nx.DiGraph):
         base = len(self.instances)
         idx = base
         self.instances.append({"name": name or f"{sub.name}{idx}", "cell": sub.name, "parent": -1})
-        for k, sub_inst in enumerate(sub.instances):
+        for sub_inst in sub.instances:
             parent = sub_inst["parent"]
             self.instances.append(
                 {"name": sub_inst["name"], "cell": sub_inst["cell"], "parent": idx if parent < 0 else base + 1 + parent}
             )
-        net_of = [0] * c.n_slots
+        net_of: list = [None] * c.n_slots  # sub slot -> net here; constants resolved only if used
         for port, slots in c.inputs.items():
             for bit, slot in zip(connections[port], slots):
                 net_of[slot] = bit
-        net_of[c.const0_slot] = None  # resolved lazily: only created if used
-        net_of[c.const1_slot] = None
-        ops, fanin, inst = c.op_names, c.fanin, c.inst
-        for slot in range(c.n_sources, c.n_slots):
-            pins = []
-            for k in range(GATES[ops[slot]].arity):
-                s = int(fanin[slot, k])
-                if net_of[s] is None:
-                    net_of[s] = self.const(1 if s == c.const1_slot else 0)
-                pins.append(net_of[s])
-            sub_i = int(inst[slot])
-            net_of[slot] = self.gate(ops[slot], *pins, inst=idx if sub_i < 0 else base + 1 + sub_i)
+        const_slots = {c.const0_slot: 0, c.const1_slot: 1}
+        nodes, edges = [], []
+        for slot, op, fanin, sub_i in c.gate_template():
+            pins: dict = {}
+            for k, s in enumerate(fanin):
+                src = net_of[s]
+                if src is None:
+                    src = net_of[s] = self.const(const_slots[s])
+                pins[src] = pins.get(src, ()) + (k,)
+            nid = self._new_id()
+            net_of[slot] = nid
+            nodes.append((nid, {"gate": op, "inst": idx if sub_i < 0 else base + 1 + sub_i}))
+            edges.extend((src, nid, {"pins": p}) for src, p in pins.items())
+        self.add_nodes_from(nodes)
+        self.add_edges_from(edges)
         result = {}
         for port, slots in c.outputs.items():
             bits = []
             for s in slots:
                 s = int(s)
                 if net_of[s] is None:
-                    net_of[s] = self.const(1 if s == c.const1_slot else 0)
+                    net_of[s] = self.const(const_slots[s])
                 bits.append(net_of[s])
             result[port] = bits
         return result
@@ -258,22 +261,31 @@ def _edge_pins(d: dict) -> tuple:
     return tuple(pins) if isinstance(pins, (list, tuple)) else (None,)
 
 
-def validate(net: Netlist) -> None:
+def validate(net: Netlist, check_loops: bool = True) -> None:
     """Check the netlist is well formed; raise :class:`NetlistError` naming the offending node.
 
     Checks: known gate types, every input pin driven exactly once, nothing drives a primary
-    input or constant, ports refer to existing nets of the right kind, no combinational loop.
+    input or constant, ports refer to existing nets of the right kind, instances exist, and (unless
+    ``check_loops`` is False, for callers that sort the graph anyway) no combinational loop.
     """
-    for n, data in net.nodes(data=True):
+    n_inst = len(net.instances)
+    pred = net._pred
+    for n, data in net._node.items():
         kind = data.get("gate")
         gt = GATES.get(kind)
         if gt is None:
             raise NetlistError(f"node {n!r} has unknown gate type {kind!r}")
-        pins = [p for _, _, d in net.in_edges(n, data=True) for p in _edge_pins(d)]
+        i = data.get("inst", -1)
+        if not isinstance(i, int) or not -1 <= i < n_inst:
+            raise NetlistError(f"node {n!r} refers to unknown instance {i!r}")
+        edges = pred[n]
         if kind in SOURCE_GATES:
-            if pins:
-                raise NetlistError(f"node {n!r} is a {kind} but is driven by {len(pins)} net(s)")
+            if edges:
+                raise NetlistError(f"node {n!r} is a {kind} but is driven by {len(edges)} net(s)")
             continue
+        pins = [p for d in edges.values() for p in _edge_pins(d)]
+        if len(pins) == gt.arity and sorted(pins) == list(range(gt.arity)):
+            continue  # the common case: every pin driven once
         bad = [p for p in pins if not isinstance(p, int) or not 0 <= p < gt.arity]
         if bad:
             raise NetlistError(f"node {n!r} ({kind}) has wrong arity: input pin {bad[0]!r} of a {gt.arity}-input gate")
@@ -292,18 +304,18 @@ def validate(net: Netlist) -> None:
             if b in seen:
                 raise NetlistError(f"node {b!r} is bit of two input ports ({seen[b]} and {port}[{i}])")
             seen[b] = f"{port}[{i}]"
-    for n, data in net.nodes(data=True):
+    for n, data in net._node.items():
         if data.get("gate") == "INPUT" and n not in seen:
             raise NetlistError(f"primary input node {n!r} belongs to no input port")
     for port, bits in net.outputs.items():
         for i, b in enumerate(bits):
             if b not in net._node:
                 raise NetlistError(f"output port {port}[{i}] is undriven (net {b!r} does not exist)")
-    if not nx.is_directed_acyclic_graph(net):
-        cycle = nx.find_cycle(net)
-        raise NetlistError(f"combinational loop through node {cycle[0][0]!r} ({len(cycle)} gates)")
-    n_inst = len(net.instances)
-    for n, data in net.nodes(data=True):
-        i = data.get("inst", -1)
-        if not isinstance(i, int) or not -1 <= i < n_inst:
-            raise NetlistError(f"node {n!r} refers to unknown instance {i!r}")
+    if check_loops and not nx.is_directed_acyclic_graph(net):
+        raise_loop(net)
+
+
+def raise_loop(net: Netlist):
+    """Raise the :class:`NetlistError` naming a node on a combinational loop of ``net``."""
+    cycle = nx.find_cycle(net)
+    raise NetlistError(f"combinational loop through node {cycle[0][0]!r} ({len(cycle)} gates)")
