@@ -22,7 +22,7 @@ Built-in profiles live in ``gatesim/hardware/``: ``paper``, ``throughput``, ``ed
 from __future__ import annotations
 
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 

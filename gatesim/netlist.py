@@ -19,7 +19,6 @@ dropped whenever the graph is changed through the networkx mutators.
 """
 from __future__ import annotations
 
-from typing import Iterable, Sequence
 
 import networkx as nx
 

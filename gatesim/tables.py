@@ -25,7 +25,7 @@ import numpy as np
 
 from .counting import count
 from .errors import GatesimError
-from .formats import BUILTIN_FORMATS, NumberFormat, get_format
+from .formats import NumberFormat, get_format
 from .library import CellLibrary, load_library
 from .netlist import Netlist
 from .simulation import switching_activity

@@ -1,5 +1,4 @@
 """Proof by simulation of every adder design against Python integers."""
-import numpy as np
 import pytest
 
 import circuits

