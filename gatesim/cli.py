@@ -244,14 +244,7 @@ def table_cmd(hardware, adder, multiplier, divider, root, comparator, library, m
         if chosen or library or mode:
             _fail_usage("--hardware already names the designs, library and mode; drop the other flags or the profile")
         prof = load_hardware(hardware)
-        fmts = fmt_list if fmt_list is not None else list(prof.formats)
-        if fmt_list is not None:
-            from .formats import get_format
-
-            custom = {f.name: f for f in prof.formats}
-            fmts = [get_format(f, custom) for f in fmt_list]
-        tab = build_table(prof.selection, prof.library, prof.mode, fmts, ops, vectors=vectors,
-                          cache=not no_cache, name=prof.name)
+        tab = prof.build_table(fmt_list, operations=ops, vectors=vectors, cache=not no_cache)
     else:
         sel = DesignSelection(**chosen)
         sel.check()
@@ -331,17 +324,15 @@ def _estimate_command() -> click.Command:
             if table:
                 tab = TransistorTable.load(table)
             else:
-                from .formats import get_format
                 from .hardware import load_hardware
 
                 prof = load_hardware(hardware)
-                custom = {f.name: f for f in prof.formats}
                 names = [f.name for f in prof.formats]
                 # the model's own format, fp32 (optimizer state, accumulators) and int64 (step counters)
                 for extra in (kwargs.get("dtype") or "fp32", "fp32", "int64"):
                     if extra not in names:
                         names.append(extra)
-                tab = prof.build_table(formats=[get_format(n, custom) for n in names])
+                tab = prof.build_table(names)
             ctx.obj = dict(ctx.obj or {}, transistor_table=tab)
         return estimate.callback(**kwargs)
 

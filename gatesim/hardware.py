@@ -42,9 +42,13 @@ class HardwareProfile:
     description: str = ""
     source: str = ""
 
-    def build_table(self, **kwargs) -> TransistorTable:
-        """The profile's transistor table (see :func:`gatesim.tables.build_table` for options)."""
-        return build_table(self.selection, self.library, self.mode, self.formats, name=self.name, **kwargs)
+    def build_table(self, formats=None, **kwargs) -> TransistorTable:
+        """The profile's transistor table, for its own formats or the given ones (names or
+        :class:`NumberFormat`; the profile's custom formats are known by name). Other options as
+        :func:`gatesim.tables.build_table`."""
+        custom = {f.name: f for f in self.formats}
+        fmts = self.formats if formats is None else [f if isinstance(f, NumberFormat) else get_format(f, custom) for f in formats]
+        return build_table(self.selection, self.library, self.mode, fmts, name=self.name, **kwargs)
 
 
 def builtin_profiles() -> list[str]:

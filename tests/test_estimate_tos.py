@@ -35,3 +35,18 @@ def test_estimate_table_errors(tmp_path):
     assert r.exit_code == 1 and "fp32" in r.output and "Traceback" not in r.output
     r = _estimate("paper-dnn", "--table", str(path), "--hardware", "paper")
     assert r.exit_code == 2 and "not both" in r.output
+
+
+def test_estimate_with_hardware_profile(tmp_path, monkeypatch):
+    monkeypatch.setenv("GATESIM_CACHE_DIR", str(tmp_path))
+    prof = tmp_path / "p.toml"
+    prof.write_text('name = "small"\nlibrary = "static-cmos"\nformats = ["fp16"]\n[designs]\nadder = "kogge-stone-adder"\n'
+                    'multiplier = "dadda-multiplier"\nroot = "digit-recurrence-sqrt"\n')
+    r = _estimate("paper-dnn", "--width", "5", "--activation", "tanh", "--hardware", str(prof), "--json")
+    assert r.exit_code == 0, r.output
+    total = json.loads(r.output)["total"]
+    from gatesim.hardware import load_hardware
+
+    tab = load_hardware(prof).build_table(formats=["fp32"], cache=tmp_path)  # the model runs in fp32
+    assert total["tos"] == sum(total[op] * tab.transistors(op, "fp32") for op in ("add", "sub", "mul", "div", "root", "compare"))
+    assert tab.transistors("add", "fp32") > 240  # Kogge-Stone, not the paper's ripple adder
