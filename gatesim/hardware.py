@@ -21,11 +21,11 @@ Built-in profiles live in ``gatesim/hardware/``: ``paper``, ``throughput``, ``ed
 """
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
+from .datafile import read_data_file
 from .formats import FormatError, NumberFormat, format_from_mapping, get_format
 from .tables import MODES, ROLES, DesignSelection, TableError, TransistorTable, build_table
 
@@ -61,20 +61,11 @@ def load_hardware(spec: "str | Path") -> HardwareProfile:
     text = str(spec)
     path = Path(text)
     if text in builtin_profiles() and not path.suffix:
-        raw = resources.files("gatesim").joinpath("hardware", f"{text}.toml").read_text()
-        source, base = f"built-in {text}", None
-    else:
-        try:
-            raw = path.read_text()
-        except OSError as e:
-            hint = f" (built-in profiles: {', '.join(builtin_profiles())})" if not path.suffix else ""
-            raise TableError(f"cannot read hardware profile {text}: {e.strerror or e}{hint}") from None
-        source, base = text, path.parent
-    try:
-        data = tomllib.loads(raw)
-    except tomllib.TOMLDecodeError as e:
-        raise TableError(f"hardware profile {source} is malformed TOML: {e}") from None
-    return profile_from_mapping(data, source, base)
+        builtin = resources.files("gatesim").joinpath("hardware", f"{text}.toml")
+        return profile_from_mapping(read_data_file(builtin, "hardware profile", TableError), f"built-in {text}")
+    if not path.suffix and not path.exists():
+        raise TableError(f"unknown hardware profile {text!r} (built-in: {', '.join(builtin_profiles())}; or a .toml file)")
+    return profile_from_mapping(read_data_file(path, "hardware profile", TableError), text, path.parent)
 
 
 def profile_from_mapping(data: dict, source: str = "", base: Path | None = None) -> HardwareProfile:

@@ -16,14 +16,13 @@ priced instance wins when cells nest).
 """
 from __future__ import annotations
 
-import json
-import tomllib
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 
 import numpy as np
 
+from .datafile import read_data_file
 from .errors import LibraryError
 from .gates import GATE_NAMES, LOGIC_GATES
 
@@ -95,18 +94,8 @@ def load_library(spec: "str | Path | CellLibrary") -> CellLibrary:
     path = Path(text_spec)
     if text_spec in builtin_libraries() and not path.suffix:
         res = resources.files("gatesim").joinpath("libraries", f"{text_spec}.toml")
-        return _from_mapping(tomllib.loads(res.read_text()), f"built-in {text_spec}", text_spec)
+        return _from_mapping(read_data_file(res, "library file", LibraryError), f"built-in {text_spec}", text_spec)
     if not path.suffix and not path.exists():
         raise LibraryError(f"unknown cell library {text_spec!r} (built-in: {', '.join(builtin_libraries())}; or a .toml/.json file)")
-    try:
-        raw = path.read_bytes()
-    except OSError as e:
-        raise LibraryError(f"cannot read library file {text_spec}: {e.strerror or e}") from None
-    try:
-        if path.suffix.lower() == ".json":
-            data = json.loads(raw)
-        else:
-            data = tomllib.loads(raw.decode())
-    except (ValueError, UnicodeDecodeError) as e:
-        raise LibraryError(f"library file {text_spec} is malformed: {str(e).splitlines()[0]}") from None
+    data = read_data_file(path, "library file", LibraryError)
     return _from_mapping(data, text_spec, path.stem)

@@ -295,13 +295,9 @@ class TransistorTable:
 
     @classmethod
     def load(cls, path) -> "TransistorTable":
-        try:
-            data = json.loads(Path(path).read_text())
-        except OSError as e:
-            raise TableError(f"cannot read transistor table {path}: {e.strerror or e}") from None
-        except ValueError as e:
-            raise TableError(f"transistor table {path} is not valid JSON: {e}") from None
-        return cls.from_dict(data)
+        from .datafile import read_data_file
+
+        return cls.from_dict(read_data_file(path, "transistor table", TableError, default="json"))
 
     def to_csv(self) -> str:
         buf = io.StringIO()

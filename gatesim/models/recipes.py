@@ -520,7 +520,7 @@ def _norm_backward_rows(rows, n, has_w) -> BOVector:
 
 
 def _layer_norm_backward(args, kwargs, out):
-    g, x, shape = args[0], args[1], args[2]
+    _g, x, shape = args[0], args[1], args[2]
     w = _arg(args, kwargs, 5, "weight")
     mask = _arg(args, kwargs, 7, "output_mask", [True, True, True])
     n = _prod(shape)
@@ -559,7 +559,7 @@ def _batch_norm(training_index: int | None, w_index=1, b_index=2, always_trainin
 
 def _batch_norm_backward(g_index=0, x_index=1, w_index=2, mask_index=None):
     def recipe(args, kwargs, out):
-        g, x = args[g_index], args[x_index]
+        _g, x = args[g_index], args[x_index]
         w = _arg(args, kwargs, w_index, "weight")
         c = x.shape[1] if x.dim() > 1 else 1
         m = x.numel() // c if c else 0
@@ -579,7 +579,7 @@ def _batch_norm_backward(g_index=0, x_index=1, w_index=2, mask_index=None):
 
 
 def _group_norm(args, kwargs, out):
-    x, w, b = args[0], args[1], args[2]
+    _x, w, b = args[0], args[1], args[2]
     n_, c, hxw, groups = args[3], args[4], args[5], args[6]
     rows = n_ * groups
     n = (c // groups) * hxw
@@ -587,7 +587,7 @@ def _group_norm(args, kwargs, out):
 
 
 def _group_norm_backward(args, kwargs, out):
-    g, x, w = args[0], args[1], args[4]
+    _g, _x, w = args[0], args[1], args[4]
     n_, c, hxw, groups, mask = args[5], args[6], args[7], args[8], args[9]
     rows = n_ * groups
     n = (c // groups) * hxw
@@ -680,7 +680,7 @@ def _mse_backward(args, kwargs, out):
 
 def _nll(args, kwargs, out):
     # -(1/N) sum_i x[i, t_i]: gather (free), N-1 adds, negate (sub), mean (div)
-    x, target = args[0], args[1]
+    _x, target = args[0], args[1]
     reduction = _arg(args, kwargs, 3, "reduction", 1)
     n = target.numel()
     if reduction == 0:
@@ -1007,24 +1007,14 @@ def load_recipes(path, base: "str | RecipeSet" = "default", name: str | None = N
 
     (TOML: ``[recipes]`` table or top-level keys, quoted op names). Shape-dependent recipes stay code.
     """
-    import json
     import pathlib
 
-    p = pathlib.Path(path)
-    try:
-        text = p.read_text()
-    except OSError as e:
-        raise ValueError(f"cannot read recipe file {path}: {e.strerror}") from None
-    try:
-        if p.suffix.lower() == ".toml":
-            import tomllib
+    from ..datafile import read_data_file
 
-            data = tomllib.loads(text)
-            data = data.get("recipes", data)
-        else:
-            data = json.loads(text)
-    except Exception as e:
-        raise ValueError(f"recipe file {path} is not valid {p.suffix.lstrip('.') or 'JSON'}: {e}") from None
+    p = pathlib.Path(path)
+    data = read_data_file(p, "recipe file", ValueError, default="json")
+    if p.suffix.lower() == ".toml":
+        data = data.get("recipes", data)
     if not isinstance(data, dict):
         raise ValueError(f"recipe file {path} must map op names to counts")
     rs = get_recipes(base).copy(name or p.stem)

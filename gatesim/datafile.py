@@ -1,0 +1,29 @@
+"""Reading the project's data files (cell libraries, hardware profiles, recipe sets, tables):
+TOML or JSON by suffix, with one-line errors that name the file."""
+from __future__ import annotations
+
+import json
+import tomllib
+from pathlib import Path
+
+from .errors import GatesimError
+
+
+def read_data_file(path: "str | Path", what: str, error: type[Exception] = GatesimError, default: str = "toml") -> dict:
+    """The table at the top of a ``.toml`` or ``.json`` file (other suffixes: ``default``).
+
+    Raises ``error`` with one line when the file cannot be read, does not parse, or holds no table.
+    """
+    p = Path(str(path))  # also an importlib.resources file of an installed package
+    try:
+        text = p.read_text()
+    except (OSError, UnicodeDecodeError) as e:
+        raise error(f"cannot read {what} {path}: {getattr(e, 'strerror', None) or e}") from None
+    kind = p.suffix.lower().lstrip(".") if p.suffix.lower() in (".toml", ".json") else default
+    try:
+        data = json.loads(text) if kind == "json" else tomllib.loads(text)
+    except ValueError as e:  # json.JSONDecodeError and tomllib.TOMLDecodeError are ValueErrors
+        raise error(f"{what} {path} is malformed {kind.upper()}: {str(e).splitlines()[0]}") from None
+    if not isinstance(data, dict):
+        raise error(f"{what} {path} must hold a table at top level")
+    return data
