@@ -346,6 +346,17 @@ def _estimate_command() -> click.Command:
 cli.lazy = {"estimate": _estimate_command}
 
 
+def _add_calibration_commands() -> None:
+    """``meters``, ``measure``, ``sweep``, ``fit``, ``predict`` from the calibration room."""
+    from calibration.cli import COMMANDS
+
+    for command in COMMANDS:
+        cli.add_command(command)
+
+
+_add_calibration_commands()
+
+
 def main():
     cli(prog_name="gatesim")
 

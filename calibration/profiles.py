@@ -1,0 +1,182 @@
+"""Calibration profiles: the fits of one machine + the transistor table that priced the TOs + the hardware, as one
+JSON file; and prediction of a model's energy from its TOs or FLOPs before it runs."""
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Sequence
+
+from .errors import CalibrationError
+from .fit import FEATURES, FitReport, PolyFit, fit_all, label
+
+PROFILE_FORMAT = "gatesim-calibration-profile/1"
+
+
+@dataclass
+class Profile:
+    fits: list[PolyFit]
+    selected: tuple[str, int]  # (feature, degree) used by default
+    table: dict | None = None  # transistor table description (see counting.table_description)
+    hardware: dict = field(default_factory=dict)
+    meter: str = ""
+    kind: str = "measurement"  # "estimate" if any run of the log was an estimate
+    unit: str = "J"
+    workload: dict = field(default_factory=dict)  # what one data point was (e.g. level training, runs of a sweep)
+    source: str = ""
+    notes: list[str] = field(default_factory=list)
+    created: str = ""
+
+    def fit(self, feature: str | None = None, degree: int | None = None) -> PolyFit:
+        feature = feature or self.selected[0]
+        degree = degree or (self.selected[1] if feature == self.selected[0] else None)
+        cands = [f for f in self.fits if f.feature == feature and (degree is None or f.degree == degree)]
+        if not cands:
+            have = ", ".join(f"{f.feature}/{f.degree}" for f in self.fits)
+            raise CalibrationError(f"profile has no fit on {feature}" + (f" of degree {degree}" if degree else "")
+                                   + f" (have: {have})")
+        return min(cands, key=lambda f: f.degree)
+
+    def predict(self, *, tos: float | None = None, flops: float | None = None, feature: str | None = None,
+                degree: int | None = None) -> float:
+        """Energy (in :attr:`unit`) for a workload of ``tos`` transistor operations (or ``flops``)."""
+        f = self.fit(feature, degree)
+        x = tos if f.feature == "tos" else flops if f.feature == "flops" else None
+        if x is None:
+            raise CalibrationError(f"the {f.feature} fit needs {f.feature} of the workload")
+        return f.predict_one(float(x))
+
+    def to_dict(self) -> dict:
+        return {"format": PROFILE_FORMAT, "created": self.created, "source": self.source, "unit": self.unit,
+                "kind": self.kind, "meter": self.meter, "hardware": self.hardware, "table": self.table,
+                "workload": self.workload, "selected": {"feature": self.selected[0], "degree": self.selected[1]},
+                "notes": self.notes, "fits": [f.to_dict() for f in self.fits]}
+
+    def save(self, path: str | Path) -> None:
+        Path(path).write_text(json.dumps(self.to_dict(), indent=2))
+
+    @classmethod
+    def from_dict(cls, d: Any, where: str = "profile") -> "Profile":
+        if not isinstance(d, dict):
+            raise CalibrationError(f"{where}: expected a JSON object")
+        if d.get("format") != PROFILE_FORMAT:
+            raise CalibrationError(f"{where}: not a calibration profile (expected format {PROFILE_FORMAT!r}, "
+                                   f"got {d.get('format')!r})")
+        fits_raw = d.get("fits")
+        if not isinstance(fits_raw, list) or not fits_raw:
+            raise CalibrationError(f"{where}: no fits")
+        try:
+            fits = [PolyFit.from_dict(f) for f in fits_raw]
+        except CalibrationError as e:
+            raise CalibrationError(f"{where}: {e}") from None
+        sel = d.get("selected") or {}
+        if not isinstance(sel, dict):
+            raise CalibrationError(f"{where}: 'selected' must be an object")
+        selected = (str(sel.get("feature", fits[0].feature)), int(sel.get("degree", fits[0].degree)))
+        if not any(f.feature == selected[0] and f.degree == selected[1] for f in fits):
+            raise CalibrationError(f"{where}: selected fit {selected[0]}/{selected[1]} is not among the fits")
+        return cls(fits, selected, d.get("table"), dict(d.get("hardware") or {}), str(d.get("meter", "")),
+                   str(d.get("kind", "measurement")), str(d.get("unit", "J")), dict(d.get("workload") or {}),
+                   str(d.get("source", "")), list(d.get("notes") or []), str(d.get("created", "")))
+
+    @classmethod
+    def load(cls, path: str | Path) -> "Profile":
+        p = Path(path)
+        try:
+            text = p.read_text()
+        except FileNotFoundError:
+            raise CalibrationError(f"no such profile: {p}") from None
+        except OSError as e:
+            raise CalibrationError(f"cannot read profile {p}: {e.strerror or e}") from None
+        try:
+            d = json.loads(text)
+        except ValueError as e:
+            raise CalibrationError(f"profile {p} is not valid JSON: {e}") from None
+        return cls.from_dict(d, str(p))
+
+
+def profile_from_report(report: FitReport, *, table: dict | None = None, hardware: dict | None = None,
+                        meter: str = "", kind: str = "measurement", workload: dict | None = None,
+                        selected: tuple[str, int] | None = None) -> Profile:
+    """A profile holding every fit of ``report``; the default fit is ``selected`` or the best TOs fit by
+    validation RMSE (else the best of any feature)."""
+    if selected is None:
+        feats = {f.feature for f in report.fits}
+        b = report.best("tos" if "tos" in feats else None)
+        selected = (b.feature, b.degree)
+    else:
+        report.get(*selected)
+    return Profile(list(report.fits), selected, table, dict(hardware or {}), meter, kind, report.unit,
+                   dict(workload or {}), report.source, list(report.notes),
+                   time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()))
+
+
+def fit_log(records: Sequence[dict], features: Sequence[str] = FEATURES, degrees: Sequence[int] = (1, 2, 3), *,
+            trim_k: int | None = None, seed: int = 0, test_size: float = 0.4, source: str = ""
+            ) -> tuple[FitReport, Profile]:
+    """Fit the runs of a sweep log (trimmed per configuration by ``trim_k``, default: the log's own ``trim``)."""
+    from .sweeps import trim
+
+    if not records:
+        raise CalibrationError("the log has no runs")
+    for f in features:
+        if f not in FEATURES:
+            raise CalibrationError(f"unknown feature {f!r}; expected {' or '.join(FEATURES)}")
+        missing = sum(1 for r in records if r.get(f) is None)
+        if missing:
+            raise CalibrationError(f"{missing} run(s) have no {f} count; fit on other features (--features)")
+    k = trim_k if trim_k is not None else int(records[0].get("trim", 0) or 0)
+    kept, notes = trim(records, k)
+    if k:
+        notes.insert(0, f"trimmed {k} highest and {k} lowest runs per configuration: {len(records)} -> {len(kept)}")
+    kinds = {r.get("kind", "measurement") for r in kept}
+    kind = "estimate" if "estimate" in kinds else "measurement"
+    if kind == "estimate":
+        notes.append("some runs are ESTIMATES (power x CPU time), not measurements")
+    data = {f: [float(r[f]) for r in kept] for f in features}
+    report = fit_all(data, [float(r["joules"]) for r in kept], features, degrees, seed=seed, test_size=test_size,
+                     notes=notes, source=source)
+    first = kept[0]
+    meters = sorted({str(r.get("meter", "")) for r in kept})
+    prof = profile_from_report(report, table=first.get("table"), hardware=first.get("hardware") or {},
+                               meter=", ".join(meters), kind=kind,
+                               workload={"level": first.get("level", "training"), "runs": len(kept),
+                                         "point": "energy of one whole training run (all epochs)",
+                                         "counting": first.get("counting") or {}})
+    return report, prof
+
+
+def predict_model(profile: Profile, model_factory: Callable, sample_shape: Sequence[int], *, batch_size: int,
+                  samples: int, epochs: int = 1, levels: Sequence[str] = ("training", "validation", "inference"),
+                  count_fn: Callable | None = None, feature: str | None = None, degree: int | None = None,
+                  count_options: dict | None = None) -> dict:
+    """Predicted energy of ``epochs`` passes over ``samples`` (batches of ``batch_size``) at each level, from the
+    model's TOs (priced with the profile's own transistor table) or FLOPs."""
+    from .counting import default_count, workload_counts
+
+    fit = profile.fit(feature, degree)
+    opts = dict(count_options or {})
+    if count_fn is None:
+        count_fn = default_count
+        if fit.feature == "tos":
+            if not profile.table:
+                raise CalibrationError("the profile records no transistor table; predict with --feature flops")
+            opts.setdefault("table", profile.table)
+    counted = (profile.workload or {}).get("counting") or {}
+    if count_fn is default_count and isinstance(counted.get("optimizer"), str):
+        opts.setdefault("optimizer", counted["optimizer"])  # count training as the calibration runs were counted
+    out = {"feature": fit.feature, "degree": fit.degree, "unit": profile.unit, "kind": profile.kind, "levels": {}}
+    for lv in levels:
+        c = workload_counts(count_fn, model_factory, tuple(sample_shape), samples, batch_size, epochs, lv, **opts)
+        x = c.get(fit.feature)
+        out["levels"][lv] = {"tos": c.get("tos"), "flops": c.get("flops"), "steps": c.get("steps"),
+                             "energy": fit.predict_one(float(x)) if x is not None else None}
+    lo = min(fit.mean - 2 * fit.scale, fit.mean)
+    hi = fit.mean + 2 * fit.scale
+    out["note"] = (f"fit {fit.equation()}; calibrated {label(fit.feature)} around {fit.mean:.3g} "
+                   f"(+-{fit.scale:.3g}); predictions far outside [{lo:.3g}, {hi:.3g}] are extrapolations")
+    return out
+
+
+__all__ = ["Profile", "profile_from_report", "fit_log", "predict_model", "PROFILE_FORMAT"]
