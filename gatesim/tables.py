@@ -24,7 +24,7 @@ from typing import Callable, Iterable
 import numpy as np
 
 from .counting import count
-from .errors import GatesimError
+from .errors import DesignError, GatesimError
 from .formats import NumberFormat, get_format
 from .library import CellLibrary, load_library
 from .netlist import Netlist
@@ -429,14 +429,22 @@ def build_table(
                 continue
             except (ValueError, TypeError):
                 pass  # a damaged cache file is rebuilt
-        entry = build_entry(op, f, sel, lib, mode, vectors, seed)
+        try:
+            entry = build_entry(op, f, sel, lib, mode, vectors, seed)
+        except DesignError as e:
+            raise TableError(f"{op} on {f.name}: {e}") from None
         if entry is not None:
             entries.append(entry)
         if path is not None:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = path.with_suffix(f".tmp{os.getpid()}")
-            tmp.write_text(json.dumps(entry.to_dict() if entry else None))
-            tmp.replace(path)
+            try:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                tmp = path.with_suffix(f".tmp{os.getpid()}")
+                tmp.write_text(json.dumps(entry.to_dict() if entry else None))
+                tmp.replace(path)
+            except OSError as e:
+                print(f"warning: cannot write the table cache in {cache_dir} ({e.strerror or e}); "
+                      "going on without it (set GATESIM_CACHE_DIR)", file=sys.stderr)
+                cache_dir = None
     return TransistorTable(
         entries, selection=sel.to_dict(), library=lib.name, mode=mode,
         formats={f.name: f.to_dict() for f in fmts}, vectors=vectors, name=name,

@@ -192,3 +192,19 @@ def test_cli_table_flags_and_csv():
     assert r.exit_code == 2 and "drop the other flags" in r.output
     r = CliRunner().invoke(cli, ["table", "--operations", "pow"])
     assert r.exit_code == 2 and "unknown operation 'pow'" in r.output
+
+
+def test_unwritable_cache_is_a_warning(tmp_path, capsys):
+    blocker = tmp_path / "file"
+    blocker.write_text("not a directory")
+    tab = build_table(formats=("fp16",), operations=("add",), vectors=500, cache=blocker)
+    assert tab.transistors("add", "fp16") == t("ripple-carry-adder", 11)
+    assert "cannot write the table cache" in capsys.readouterr().err
+
+
+def test_design_out_of_range_names_the_entry():
+    from gatesim.formats import NumberFormat
+
+    wide = NumberFormat("e8m60", "float", 8, 61)
+    with pytest.raises(TableError, match="root on e8m60: newton-raphson-sqrt: width 61 is out of range"):
+        build_table(formats=(wide,), operations=("root",), **FAST)
