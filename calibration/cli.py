@@ -11,6 +11,15 @@ from typing import Callable
 
 import click
 
+
+def _finite(ctx, param, value):
+    """Reject NaN (which passes click's range checks)."""
+    import math
+
+    if value is not None and not math.isfinite(value):
+        raise click.BadParameter(f"must be a finite number, got {value}")
+    return value
+
 from .errors import CalibrationError
 
 BUILTIN_MODELS = ("dnn", "cnn")
@@ -125,7 +134,7 @@ def _wrap(fn):
 meter_options = [
     click.option("--meter", type=click.Choice(["auto", "nvml", "rapl", "estimate"]), default="auto", show_default=True,
                  help="auto: NVML on CUDA, else RAPL, else the labelled estimate."),
-    click.option("--watts", type=float, default=15.0, show_default=True,
+    click.option("--watts", type=click.FloatRange(min=0, min_open=True, max=1e6), default=15.0, callback=_finite, show_default=True,
                  help="Power for the estimate meter (TDP, or its per-core share): joules = watts x CPU time."),
     click.option("--rapl-root", default="/sys/class/powercap", show_default=True, help="Powercap sysfs folder."),
     click.option("--poll", type=float, default=1.0, show_default=True,
@@ -143,10 +152,10 @@ def _apply(options):
 
 
 model_options = [
-    click.option("--width", type=int, default=None, help="dnn / paper-dnn: hidden layer width (paper: 4-18)."),
+    click.option("--width", type=click.IntRange(min=1), default=None, help="dnn / paper-dnn: hidden layer width (paper: 4-18)."),
     click.option("--activation", default=None, help="dnn / cnn: sigmoid, tanh, gelu or relu."),
-    click.option("--layers", type=int, default=None, help="cnn / paper-cnn: convolutional layers (paper: 2-10)."),
-    click.option("--image", type=int, default=None, help="cnn / paper-cnn: image side (paper: 256)."),
+    click.option("--layers", type=click.IntRange(min=1), default=None, help="cnn / paper-cnn: convolutional layers (paper: 2-10)."),
+    click.option("--image", type=click.IntRange(min=1), default=None, help="cnn / paper-cnn: image side (paper: 256)."),
     click.option("--sample-shape", default=None, metavar="D,...",
                  help="Shape of one input sample, no batch (required for file/module models)."),
     click.option("--loss", type=click.Choice(["mse", "cross-entropy"]), default=None,
@@ -160,7 +169,7 @@ model_options = [
 # -- meters -------------------------------------------------------------------------------------------------------------
 @click.command("meters")
 @click.option("--rapl-root", default="/sys/class/powercap", show_default=True, help="Powercap sysfs folder.")
-@click.option("--watts", type=float, default=15.0, show_default=True, help="Power of the estimate fallback.")
+@click.option("--watts", type=click.FloatRange(min=0, min_open=True, max=1e6), default=15.0, callback=_finite, show_default=True, help="Power of the estimate fallback.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 def meters_cmd(rapl_root, watts, as_json):
     """List the energy meters of this machine; for each unavailable one, why."""

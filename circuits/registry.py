@@ -30,10 +30,11 @@ from typing import Callable
 
 import networkx as nx
 
-from gatesim.errors import DesignError
+from gatesim.errors import DesignError, GatesimError
 from gatesim.netlist import Netlist
 
 Reference = Callable[[dict], dict]
+MAX_WIDTH = 4096  # bits: the widest operand any design is built for unless it says otherwise
 
 
 @dataclass(frozen=True)
@@ -52,8 +53,9 @@ class Design:
     def check(self, width: int, params: dict) -> None:
         if isinstance(width, bool) or not isinstance(width, int):
             raise DesignError(f"{self.name}: width must be an integer, got {width!r}")
-        if width < self.min_width or (self.max_width is not None and width > self.max_width):
-            hi = f"..{self.max_width}" if self.max_width is not None else " or more"
+        top = self.max_width if self.max_width is not None else MAX_WIDTH
+        if width < self.min_width or width > top:
+            hi = f"..{top}"
             raise DesignError(f"{self.name}: width {width} is out of range (allowed: {self.min_width}{hi})")
         unknown = [p for p in params if p not in self.params]
         if unknown:
@@ -95,8 +97,9 @@ def load_plugins(modules: tuple[str, ...] = ()) -> None:
     for m in modules:
         try:
             importlib.import_module(m)
-        except ImportError as e:
-            raise DesignError(f"cannot import circuit plugin module {m!r}: {e}") from None
+        except Exception as e:  # ImportError, SyntaxError, or anything its body raises
+            detail = str(e).splitlines()[0] if str(e) else ""
+            raise DesignError(f"cannot import circuit plugin module {m!r}: {type(e).__name__}: {detail}") from None
 
 
 def get(name: str) -> Design:
@@ -120,7 +123,14 @@ def build(name: str, width: int, **params) -> Netlist:
     """Build the netlist of design ``name`` at ``width`` bits."""
     d = get(name)
     d.check(width, params)
-    net = d.builder(width, **params)
+    try:
+        net = d.builder(width, **params)
+    except GatesimError:
+        raise
+    except (TypeError, ValueError) as e:  # e.g. a parameter of the wrong type reaching a user's builder
+        raise DesignError(f"{name}: cannot build at width {width} with {params}: {type(e).__name__}: {e}") from None
+    if not isinstance(net, Netlist):
+        raise DesignError(f"{name}: the builder returned {type(net).__name__}, not a gatesim Netlist")
     net.graph["design"] = name
     net.graph["params"] = {"width": width, **params}
     return net

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -18,7 +19,9 @@ def _fail_usage(msg: str):
 
 
 class _Group(click.Group):
-    """Turns gatesim's own errors into one clear line (exit 2 for bad input) instead of a traceback.
+    """Every error is one line on stderr: ``Error: ...``, exit 2 for bad input (usage errors and
+    gatesim's own errors), 1 for failures. An unexpected exception is one line too, naming its type;
+    set ``GATESIM_TRACEBACK=1`` to see the traceback instead.
 
     Commands in ``lazy`` (name -> factory) are built on first use, so ``gatesim table`` does not pay
     for importing torch.
@@ -34,15 +37,32 @@ class _Group(click.Group):
             self.add_command(self.lazy[name](), name)
         return super().get_command(ctx, name)
 
-    def invoke(self, ctx):
+    def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
+        if not standalone_mode:
+            return super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
         try:
-            return super().invoke(ctx)
+            rv = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        except click.UsageError as e:
+            _error(e.format_message(), EXIT_USAGE)
+        except click.ClickException as e:
+            _error(e.format_message(), e.exit_code)
         except GatesimError as e:
-            click.echo(f"Error: {e}", err=True)
-            ctx.exit(EXIT_USAGE)
+            _error(str(e), EXIT_USAGE)
+        except click.exceptions.Abort:
+            _error("aborted", EXIT_FAILURE)
         except KeyboardInterrupt:
-            click.echo("Interrupted.", err=True)
-            ctx.exit(130)
+            _error("interrupted", 130)
+        except Exception as e:  # a bug or an unforeseen input: still one line, unless asked otherwise
+            if os.environ.get("GATESIM_TRACEBACK"):
+                raise
+            _error(f"{type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''} "
+                   f"(set GATESIM_TRACEBACK=1 for the traceback)", EXIT_FAILURE)
+        sys.exit(rv if isinstance(rv, int) else 0)
+
+
+def _error(message: str, code: int):
+    click.echo(f"Error: {message}", err=True)
+    sys.exit(code)
 
 
 def _plugins(ctx_obj):
@@ -79,6 +99,10 @@ def _params(values: tuple[str, ...]) -> dict:
 def cli(ctx, plugins):
     """gatesim: gate-level ALU netlists, transistor counts and bit-parallel simulation."""
     ctx.obj = {"plugins": plugins}
+    if plugins:
+        import circuits
+
+        circuits.load_plugins(tuple(plugins))
 
 
 @cli.command("circuits")
@@ -145,7 +169,7 @@ def count_cmd(obj, design, width, params, libraries, as_json):
 @design_options
 @click.option("--vectors", "-n", type=int, default=100_000, show_default=True, callback=_positive,
               help="Random vectors (besides edge cases) when the input space is too large to enumerate.")
-@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the random vectors.")
+@click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True, help="Seed of the random vectors.")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 @click.pass_obj
 def verify_cmd(obj, design, width, params, vectors, seed, as_json):
@@ -186,7 +210,7 @@ def verify_cmd(obj, design, width, params, vectors, seed, as_json):
 @click.option("--library", "-l", default="static-cmos", show_default=True, help="Cell library for the transistor weights.")
 @click.option("--vectors", "-n", type=int, default=100_000, show_default=True, callback=_positive,
               help="Uniformly random input vectors, applied one after another.")
-@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 @click.pass_obj
 def activity_cmd(obj, design, width, params, library, vectors, seed, as_json):
@@ -238,8 +262,10 @@ def table_cmd(hardware, adder, multiplier, divider, root, comparator, library, m
         _fail_usage("choose one of --json and --csv")
     flags = {"adder": adder, "multiplier": multiplier, "divider": divider, "root": root, "comparator": comparator}
     chosen = {k: v for k, v in flags.items() if v}
-    fmt_list = [f.strip() for f in formats.split(",") if f.strip()] if formats else None
-    ops = [o.strip() for o in operations.split(",") if o.strip()] if operations else list(OPERATIONS)
+    fmt_list = [f.strip() for f in formats.split(",") if f.strip()] if formats is not None else None
+    ops = [o.strip() for o in operations.split(",") if o.strip()] if operations is not None else list(OPERATIONS)
+    if fmt_list == [] or ops == []:
+        _fail_usage("--formats and --operations need at least one name each")
     if hardware:
         if chosen or library or mode:
             _fail_usage("--hardware already names the designs, library and mode; drop the other flags or the profile")
@@ -250,6 +276,8 @@ def table_cmd(hardware, adder, multiplier, divider, root, comparator, library, m
         sel.check()
         tab = build_table(sel, library or "paper", mode or "paper", fmt_list or DEFAULT_FORMATS, ops,
                           vectors=vectors, cache=not no_cache)
+    if not tab.entries:
+        raise click.ClickException(f"mode {tab.mode!r} has no unit for {', '.join(ops)} on {', '.join(tab.formats)}")
     if as_json:
         text = tab.to_json() + "\n"
     elif as_csv:
@@ -329,7 +357,9 @@ def _estimate_command() -> click.Command:
                 prof = load_hardware(hardware)
                 names = [f.name for f in prof.formats]
                 # the model's own format, fp32 (optimizer state, accumulators) and int64 (step counters)
-                for extra in (kwargs.get("dtype") or "fp32", "fp32", "int64"):
+                from .models.bo import normalize_format
+
+                for extra in (normalize_format(kwargs.get("dtype") or "fp32"), "fp32", "int64"):
                     if extra not in names:
                         names.append(extra)
                 tab = prof.build_table(names)

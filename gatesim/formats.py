@@ -69,7 +69,7 @@ def get_format(name: str, custom: dict[str, NumberFormat] | None = None) -> Numb
         return custom[name]
     f = BUILTIN_FORMATS.get(name)
     if f is None:
-        known = ", ".join(list(BUILTIN_FORMATS) + list(custom or {}))
+        known = ", ".join(dict.fromkeys(list(BUILTIN_FORMATS) + list(custom or {})))
         raise FormatError(f"unknown number format {name!r} (known: {known})")
     return f
 
@@ -82,7 +82,7 @@ def format_from_mapping(name: str, data: dict) -> NumberFormat:
     unknown = set(data) - {"kind", "exponent_bits", "significand_bits", "mantissa_bits"}
     if unknown:
         raise FormatError(f"format {name!r}: unknown key {sorted(unknown)[0]!r}")
-    kind = data.get("kind", "float" if data.get("exponent_bits") else "int")
+    kind = data.get("kind", "float" if "exponent_bits" in data else "int")
     if "mantissa_bits" in data:
         if "significand_bits" in data:
             raise FormatError(f"format {name!r}: give significand_bits or mantissa_bits, not both")

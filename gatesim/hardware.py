@@ -72,8 +72,16 @@ def profile_from_mapping(data: dict, source: str = "", base: Path | None = None)
     unknown = set(data) - {"name", "description", "library", "mode", "formats", "custom_formats", "designs"}
     if unknown:
         raise TableError(f"hardware profile {source}: unknown key {sorted(unknown)[0]!r}")
+    for key in ("name", "description", "library", "mode"):
+        if key in data and not isinstance(data[key], str):
+            raise TableError(f"hardware profile {source}: {key} must be a string, got {data[key]!r}")
+    if not isinstance(data.get("designs", {}), dict):
+        raise TableError(f"hardware profile {source}: [designs] must be a table of role = \"design name\"")
     designs = dict(data.get("designs", {}))
     params = designs.pop("params", {})
+    for role, name in designs.items():
+        if not isinstance(name, str):
+            raise TableError(f"hardware profile {source}: [designs] {role} must be a design name, got {name!r}")
     bad = [r for r in designs if r not in ROLES]
     if bad:
         raise TableError(f"hardware profile {source}: unknown role {bad[0]!r} in [designs] (roles: {', '.join(ROLES)})")

@@ -236,8 +236,8 @@ class TransistorTable:
     @classmethod
     def from_numbers(cls, numbers: dict[str, dict[str, int]], name: str = "numbers") -> "TransistorTable":
         """A table from plain numbers: ``{format: {operation: transistors}}`` (no netlists behind it)."""
-        entries = [TableEntry(op, fmt, int(t), 0, 0, 0.0, 0.0, {}) for fmt, ops in numbers.items() for op, t in ops.items()]
-        return cls(entries, mode="numbers", name=name)
+        entries = [TableEntry(op, fmt, t, 0, 0, 0.0, 0.0, {}) for fmt, ops in numbers.items() for op, t in ops.items()]
+        return cls.from_dict(cls(entries, mode="numbers", name=name).to_dict())  # same checks as a loaded table
 
     def entry(self, operation: str, fmt: str) -> TableEntry:
         e = self.entries.get((operation, fmt))
@@ -290,6 +290,14 @@ class TransistorTable:
             entries = [TableEntry(**e) for e in data["entries"]]
         except (KeyError, TypeError) as e:
             raise TableError(f"malformed transistor table entry: {e}") from None
+        for e in entries:
+            for field in ("transistors", "gates", "logic_depth"):
+                v = getattr(e, field)
+                if isinstance(v, bool) or not isinstance(v, int) or v < 0:
+                    raise TableError(f"transistor table entry {e.operation} on {e.format}: {field} must be a "
+                                     f"non-negative integer, got {v!r}")
+            if e.operation not in OPERATIONS:
+                raise TableError(f"transistor table entry has unknown operation {e.operation!r}")
         return cls(entries, selection=data.get("selection"), library=data.get("library", ""), mode=data.get("mode", ""),
                    formats=data.get("formats"), vectors=data.get("vectors", 0), name=data.get("name", ""))
 
@@ -343,10 +351,33 @@ def default_cache_dir() -> Path:
     return Path(base) / "gatesim"
 
 
+def _design_sources(names) -> dict:
+    """Hash of the source file of each named design that is not part of gatesim's own circuits (a user's
+    plugin), so editing a plugin invalidates cached entries built from it."""
+    import inspect
+
+    import circuits
+
+    own = Path(circuits.__file__).parent
+    out = {}
+    for name in sorted(names):
+        try:
+            f = Path(inspect.getsourcefile(circuits.get(name).builder) or "")
+        except (GatesimError, TypeError):
+            continue
+        if f.is_file() and own not in f.resolve().parents:
+            out[name] = hashlib.sha256(f.read_bytes()).hexdigest()[:16]
+    return out
+
+
 def _entry_key(op, fmt: NumberFormat, sel: DesignSelection, lib: CellLibrary, mode: str, vectors: int, seed: int) -> str:
     roles = MODE_ROLES.get(mode, {}).get(op, ROLES)
+    designs = {r: sel.design(r) for r in roles}
+    # designs named directly or as parameters (a multiplier's final adder, a root's multiplier)
+    named = {d for d, params in designs.values()} | {v for _, params in designs.values() for v in params.values()
+                                                     if isinstance(v, str)}
     doc = {
-        "op": op, "format": fmt.to_dict(), "designs": {r: sel.design(r) for r in roles}, "library": lib.to_dict(),
+        "op": op, "format": fmt.to_dict(), "designs": designs, "plugins": _design_sources(named), "library": lib.to_dict(),
         "mode": mode, "vectors": vectors, "seed": seed, "code": code_version(),
     }
     return hashlib.sha256(json.dumps(doc, sort_keys=True, default=str).encode()).hexdigest()[:32]

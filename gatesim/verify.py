@@ -111,7 +111,9 @@ def _check(net, ref, vecs, result: VerifyResult) -> None:
     bad = np.zeros(n, dtype=bool)
     for port in net.outputs:
         if port not in want:
-            raise ValueError(f"reference gives no value for output port {port!r}")
+            from .errors import DesignError
+
+            raise DesignError(f"the reference model of {net.name!r} gives no value for output port {port!r}")
         w = _ints(want[port])
         if w.size == 1 and n != 1:
             w = np.repeat(w, n)

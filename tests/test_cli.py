@@ -142,3 +142,45 @@ def test_activity(run):
     assert 0.4 < doc["toggles"]["XOR2"] / 4999 / 32 < 0.6
     r = run("activity", "kogge-stone-adder", "-w", "8", "-n", "1000")
     assert r.exit_code == 0 and "transistor-weighted toggles per operation" in r.output
+
+
+def test_plugins_reach_table_and_estimate(run, plugin_path, tmp_path, monkeypatch):
+    monkeypatch.setenv("GATESIM_CACHE_DIR", str(tmp_path))
+    r = run("--plugin", "my_designs", "table", "--adder", "plugin-adder", "--formats", "int8", "--operations", "add",
+            "--vectors", "500", "--csv")
+    assert r.exit_code == 0, r.output
+    assert "add,int8,80," in r.output
+
+
+@pytest.mark.parametrize(
+    "args, code, message",
+    [
+        (["--plugin", "raising_plugin", "circuits"], 2, "cannot import circuit plugin module 'raising_plugin': RuntimeError"),
+        (["--plugin", "my_designs", "verify", "inverter-chain", "-w", "4", "--param", "stages=abc"], 2, "cannot build"),
+        (["verify", "ripple-carry-adder", "-w", "4", "--seed", "-1"], 2, "--seed"),
+        (["verify", "ripple-carry-adder", "-w", "99999999999999"], 2, "out of range (allowed: 1..4096)"),
+        (["table", "--operations", ","], 2, "at least one name"),
+        (["table", "--formats", "int8", "--operations", "div"], 1, "has no unit for div on int8"),
+        (["count", "ripple-carry-adder", "--width", "0"], 2, "must be a positive integer"),
+    ],
+)
+def test_errors_are_one_line(plugin_path, args, code, message):
+    import subprocess
+    import sys
+
+    p = subprocess.run([sys.executable, "-m", "gatesim.cli", *args], capture_output=True, text=True,
+                       env={**__import__("os").environ, "PYTHONPATH": str(__import__("pathlib").Path(__file__).parent / "plugins")})
+    assert p.returncode == code, p.stderr
+    lines = p.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("Error:") and message in lines[0], p.stderr
+
+
+def test_unexpected_exception_is_one_line(run, monkeypatch):
+    import gatesim.counting
+
+    def boom(*a, **k):
+        raise ZeroDivisionError("boom")
+
+    monkeypatch.setattr(gatesim.counting, "count", boom)
+    r = run("count", "ripple-carry-adder", "-w", "4")
+    assert r.exit_code == 1 and r.output.strip() == "Error: ZeroDivisionError: boom (set GATESIM_TRACEBACK=1 for the traceback)"

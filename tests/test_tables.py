@@ -208,3 +208,34 @@ def test_design_out_of_range_names_the_entry():
     wide = NumberFormat("e8m60", "float", 8, 61)
     with pytest.raises(TableError, match="root on e8m60: newton-raphson-sqrt: width 61 is out of range"):
         build_table(formats=(wide,), operations=("root",), **FAST)
+
+
+PLUGIN = """
+import circuits
+from circuits.adders import adder_reference, ripple_carry_adder
+from gatesim import Netlist
+
+@circuits.register("cache-test-adder", kind="adder", reference=adder_reference)
+def cache_test_adder(width: int) -> Netlist:
+    net = Netlist(name="cache_test_adder")
+    a, b, cin = net.input("a", width), net.input("b", width), net.input("cin")
+    o = net.instance(ripple_carry_adder(width), "rca", a=a, b=b, cin=cin)
+    net.output("sum", [net.BUF(x) for x in o["sum"]] if EXTRA else o["sum"])
+    net.output("cout", o["cout"])
+    return net
+"""
+
+
+def test_editing_a_plugin_design_invalidates_the_cache(tmp_path, monkeypatch):
+    import importlib
+
+    monkeypatch.syspath_prepend(str(tmp_path))
+    mod = tmp_path / "cache_test_plugin.py"
+    mod.write_text("EXTRA = False\n" + PLUGIN)
+    importlib.import_module("cache_test_plugin")
+    kw = dict(formats=("int8",), operations=("add",), vectors=500, cache=tmp_path / "cache")
+    sel = DesignSelection(adder="cache-test-adder")
+    assert build_table(sel, **kw).transistors("add", "int8") == 80
+    mod.write_text("EXTRA = True\n" + PLUGIN)  # eight BUFs (4 transistors each under paper) more
+    importlib.reload(importlib.import_module("cache_test_plugin"))
+    assert build_table(sel, **kw).transistors("add", "int8") == 80 + 8 * 4

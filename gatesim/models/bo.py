@@ -28,6 +28,8 @@ class BOVector:
                 if iv != v:
                     raise TypeError(f"BO count {name} must be an integer, got {v!r}")
                 v = iv
+            if v < 0:
+                raise ValueError(f"BO count {name} must not be negative, got {v}")
             object.__setattr__(self, name, v)
 
     def __setattr__(self, name, value):  # immutable
@@ -47,7 +49,7 @@ class BOVector:
         unknown = set(d) - set(OPERATIONS)
         if unknown:
             raise ValueError(f"unknown basic operation(s) {sorted(unknown)}; expected {list(OPERATIONS)}")
-        return cls(**{k: int(v) for k, v in d.items()})
+        return cls(**dict(d))
 
     # -- views ---------------------------------------------------------------------------------
     def as_tuple(self) -> tuple[int, ...]:
@@ -124,13 +126,17 @@ _DTYPE_FORMATS = {
     torch.complex64: "complex64",
     torch.complex128: "complex128",
 }
-for _name in ("float8_e4m3fn", "float8_e5m2", "float8_e4m3fnuz", "float8_e5m2fnuz"):
+# fp8 names as the transistor tables spell them (gatesim.formats): fp8-e4m3, fp8-e5m2
+for _name, _fmt in (("float8_e4m3fn", "fp8-e4m3"), ("float8_e5m2", "fp8-e5m2"),
+                    ("float8_e4m3fnuz", "fp8-e4m3fnuz"), ("float8_e5m2fnuz", "fp8-e5m2fnuz")):
     if hasattr(torch, _name):
-        _DTYPE_FORMATS[getattr(torch, _name)] = _name.replace("float8_", "fp8_")
+        _DTYPE_FORMATS[getattr(torch, _name)] = _fmt
 
 FORMAT_DTYPES = {v: k for k, v in _DTYPE_FORMATS.items()}
 FORMAT_ALIASES = {"float32": "fp32", "float": "fp32", "fp-32": "fp32", "float16": "fp16", "half": "fp16",
-                  "fp-16": "fp16", "bfloat16": "bf16", "float64": "fp64", "double": "fp64", "fp-64": "fp64"}
+                  "fp-16": "fp16", "bfloat16": "bf16", "float64": "fp64", "double": "fp64", "fp-64": "fp64",
+                  "fp8_e4m3fn": "fp8-e4m3", "float8_e4m3fn": "fp8-e4m3", "fp8_e4m3": "fp8-e4m3",
+                  "fp8_e5m2": "fp8-e5m2", "float8_e5m2": "fp8-e5m2"}
 
 
 def format_of(dtype: torch.dtype) -> str:

@@ -181,11 +181,14 @@ def estimate(ctx, model, input_shapes, level, dtype, counter, loss, optimizer, r
     from .bo import dtype_of
 
     try:
-        dtype_of(dtype)
+        model_dtype = dtype_of(dtype)
         if input_dtype:
             dtype_of(input_dtype)
     except ValueError as e:
         raise click.UsageError(str(e)) from None
+    if not model_dtype.is_floating_point:
+        raise click.UsageError(f"--dtype {dtype} is not a floating-point format (model parameters are floats; "
+                               "use --input-dtype for integer inputs)")
     if width is not None and width < 1 or layers is not None and layers < 1 or image is not None and image < 1:
         raise click.UsageError("--width, --layers and --image must be positive")
     shapes = tuple(parse_shape(s) for s in input_shapes)

@@ -221,6 +221,8 @@ def _resolve_dtype(dtype) -> torch.dtype | None:
 def prepare_model(model, device: str = "meta", dtype=None, fake_mode=None) -> nn.Module:
     """An ``nn.Module`` on ``device``: built there from a zero-argument factory, or a copy moved there."""
     dt = _resolve_dtype(dtype)
+    if device == "fake" and fake_mode is None:
+        raise CountingError("device 'fake' is for the trace counter; use device 'meta' here")
     if isinstance(model, nn.Module):
         params = list(model.parameters()) + list(model.buffers())
         if device == "fake":
@@ -248,7 +250,9 @@ def prepare_model(model, device: str = "meta", dtype=None, fake_mode=None) -> nn
             raise CountingError(f"model factory returned {type(m).__name__}, not a torch.nn.Module")
     else:
         raise CountingError(f"expected a torch.nn.Module or a factory returning one, got {type(model).__name__}")
-    if dt is not None:
+    if dt is not None and any(p.is_floating_point() and p.dtype != dt for p in m.parameters()):
+        if device == "fake":  # fake parameters cannot be converted in place
+            raise CountingError(f"device 'fake' counts the model in its own dtype; use device 'meta' for {dt}")
         m = m.to(dt)
     return m
 
