@@ -6,10 +6,36 @@ The main CLI registers each: ``for c in calibration.cli.COMMANDS: cli.add_comman
 from __future__ import annotations
 
 import json
+import os
 import re
 from typing import Callable
 
 import click
+
+
+def _device(ctx, param, value):
+    """``cpu`` or ``cuda[:N]``, and CUDA only where torch has it."""
+    import re
+
+    if not re.fullmatch(r"cpu|cuda(:\d+)?", value or ""):
+        raise click.BadParameter(f"expected cpu or cuda[:N], got {value!r}")
+    if value.startswith("cuda"):
+        import torch
+
+        if not torch.cuda.is_available():
+            raise click.BadParameter(f"{value}: this torch build sees no CUDA device")
+    return value
+
+
+def _in_existing_dir(ctx, param, value):
+    """An output file whose folder exists."""
+    if value is not None:
+        from pathlib import Path
+
+        parent = Path(value).expanduser().parent
+        if not parent.is_dir():
+            raise click.BadParameter(f"folder {parent} does not exist")
+    return value
 
 
 def _finite(ctx, param, value):
@@ -189,7 +215,7 @@ def meters_cmd(rapl_root, watts, as_json):
 @click.argument("model")
 @_apply(model_options)
 @_apply(meter_options)
-@click.option("--device", default="cpu", show_default=True, help="cpu or cuda[:N].")
+@click.option("--device", default="cpu", show_default=True, callback=_device, help="cpu or cuda[:N].")
 @click.option("--threads", type=int, default=1, show_default=True, help="torch CPU threads (paper: 1).")
 @click.option("--table", default="paper", show_default=True, help="Hardware profile name or transistor table JSON for TOs.")
 @click.option("--no-count", is_flag=True, help="Do not count TOs and FLOPs.")
@@ -254,9 +280,10 @@ def measure_cmd(model, width, activation, layers, image, sample_shape, loss, bat
 # -- sweep --------------------------------------------------------------------------------------------------------------
 @click.command("sweep")
 @click.argument("kind", type=click.Choice(["dnn", "cnn"]))
-@click.option("-o", "--output", "log", required=True, type=click.Path(dir_okay=False), help="JSONL log to append runs to.")
+@click.option("-o", "--output", "log", required=True, type=click.Path(dir_okay=False), callback=_in_existing_dir,
+              help="JSONL log to append runs to.")
 @click.option("--repeats", type=int, default=3, show_default=True, help="Runs per configuration (paper: 50).")
-@click.option("--trim", "trim_k", type=int, default=0, show_default=True,
+@click.option("--trim", "trim_k", type=click.IntRange(min=0), default=0, show_default=True,
               help="Drop the K highest and K lowest runs of each configuration when fitting (paper: 5).")
 @click.option("--resume", is_flag=True, help="Continue an existing log: skip the runs it already has.")
 @click.option("--widths", default="4-18", show_default=True, help="dnn: hidden widths.")
@@ -269,9 +296,10 @@ def measure_cmd(model, width, activation, layers, image, sample_shape, loss, bat
 @click.option("--epochs", type=int, default=None, help="Epochs per run (default: 2 dnn, 1 cnn; paper 2000 / 25).")
 @click.option("--batch-size", type=int, default=None, help="Default 64 (cnn on cuda: 16).")
 @_apply(meter_options)
-@click.option("--device", default="cpu", show_default=True, help="cpu or cuda[:N].")
+@click.option("--device", default="cpu", show_default=True, callback=_device, help="cpu or cuda[:N].")
 @click.option("--threads", type=int, default=1, show_default=True, help="torch CPU threads (paper: 1 core).")
-@click.option("--cpu", type=int, default=None, help="Pin the process to this CPU core (Linux).")
+@click.option("--cpu", type=click.IntRange(min=0, max=(os.cpu_count() or 1) - 1), default=None,
+              help="Pin the process to this CPU core (Linux).")
 @click.option("--table", default="paper", show_default=True, help="Hardware profile name or transistor table JSON for TOs.")
 @click.option("--progress/--no-progress", default=True, show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
@@ -315,12 +343,13 @@ def sweep_cmd(kind, log, repeats, trim_k, resume, widths, activations, data, lay
 @click.argument("log", type=click.Path(dir_okay=False))
 @click.option("--features", default="tos,flops", show_default=True, help="Features to regress energy on.")
 @click.option("--degree", "degrees", default="1,2,3", show_default=True, help="Polynomial degrees.")
-@click.option("--trim", "trim_k", type=int, default=None, help="Runs trimmed each side per configuration (default: the log's).")
+@click.option("--trim", "trim_k", type=click.IntRange(min=0), default=None, help="Runs trimmed each side per configuration (default: the log's).")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the 60/40 split.")
-@click.option("--test-size", type=float, default=0.4, show_default=True, help="Validation share.")
+@click.option("--test-size", type=click.FloatRange(0.05, 0.95), default=0.4, show_default=True, help="Validation share.")
 @click.option("--select", default=None, metavar="FEATURE:DEGREE", help="Default fit of the profile (default: best TOs fit).")
 @click.option("--plot", "plot_dir", type=click.Path(file_okay=False), default=None, help="Write PNG plots here.")
-@click.option("-o", "--output", "profile", type=click.Path(dir_okay=False), default=None, help="Profile JSON to write.")
+@click.option("-o", "--output", "profile", type=click.Path(dir_okay=False), default=None, callback=_in_existing_dir,
+              help="Profile JSON to write.")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 def fit_cmd(log, features, degrees, trim_k, seed, test_size, select, plot_dir, profile, as_json):
     """Fit energy on TOs and FLOPs (polynomial, degrees 1-3) from a sweep log; report Table-III-style metrics."""
