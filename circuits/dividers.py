@@ -30,7 +30,7 @@ from __future__ import annotations
 
 from gatesim.netlist import Netlist
 
-from .multipliers import _Logic, _no_gc, add_with, check_adder
+from .multipliers import _Logic, add_with, check_adder
 from .registry import register
 
 
@@ -56,7 +56,6 @@ def _operands(lg: _Logic, width: int):
 
 
 @register("restoring-divider", kind="divider", reference=divider_reference, min_width=2, max_width=64)
-@_no_gc
 def restoring_divider(width: int, adder: str = "ripple-carry-adder") -> Netlist:
     """Restoring division: per quotient bit, D = 2R - B on the named adder; keep D if it is >= 0."""
     design = "restoring-divider"
@@ -81,7 +80,6 @@ def restoring_divider(width: int, adder: str = "ripple-carry-adder") -> Netlist:
 
 
 @register("nonrestoring-divider", kind="divider", reference=divider_reference, min_width=2, max_width=64)
-@_no_gc
 def nonrestoring_divider(width: int, adder: str = "ripple-carry-adder") -> Netlist:
     """Non-restoring division: R <- 2R - B if R >= 0 else 2R + B (named adder), quotient bit = R >= 0."""
     design = "nonrestoring-divider"
@@ -106,7 +104,6 @@ def nonrestoring_divider(width: int, adder: str = "ripple-carry-adder") -> Netli
 
 
 @register("srt-divider", kind="divider", reference=divider_reference, min_width=2, max_width=64)
-@_no_gc
 def srt_divider(width: int, final_adder: str = "ripple-carry-adder") -> Netlist:
     """Radix-2 SRT division: carry-save remainder, digits {-1,0,1} from a 4-bit estimate, one stage per digit (the paper's divider).
 

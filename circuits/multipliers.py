@@ -21,9 +21,7 @@ bits, folded into the reduction.
 """
 from __future__ import annotations
 
-import contextlib
 import functools
-import gc
 
 import networkx as nx
 
@@ -209,32 +207,6 @@ class _Logic:
             z.append(self.XOR(self.XOR(xi, yi), prev))
             prev = self.OR(xi, yi)
         return self.NOT(self.or_tree(z))
-
-
-@contextlib.contextmanager
-def no_gc():
-    """Pause Python's cyclic garbage collector while a netlist is built.
-
-    Building adds ~10**5 small dicts (networkx node and edge attributes); each full collection
-    rescans them all, which doubles or triples the build time of the large designs. Nothing a
-    builder makes is a reference cycle that needs collecting mid-build.
-    """
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
-
-
-def _no_gc(builder):
-    @functools.wraps(builder)
-    def wrapped(*args, **kwargs):
-        with no_gc():
-            return builder(*args, **kwargs)
-
-    return wrapped
 
 
 # --------------------------------------------------------------------------------------------
@@ -532,7 +504,6 @@ def _check_signed(design, signed):
         raise DesignError(f"{design}: signed must be True or False, got {signed!r}")
 
 
-@_no_gc
 def _multiplier(design: str, cname: str, width: int, signed: bool, final_adder: str, pp, reduce) -> Netlist:
     _check_signed(design, signed)
     check_adder(design, final_adder, 2 * width, role="final_adder")

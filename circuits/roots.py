@@ -43,7 +43,7 @@ import numpy as np
 from gatesim.errors import DesignError
 from gatesim.netlist import Netlist
 
-from .multipliers import _Columns, _final_add, _Logic, _no_gc, _resolve, _wallace, add_with, check_adder, multiply_with
+from .multipliers import _Columns, _final_add, _Logic, _resolve, _wallace, add_with, check_adder, multiply_with
 from .registry import register
 
 
@@ -69,7 +69,6 @@ def _check_odd(design, odd_exponent):
 
 
 @register("digit-recurrence-sqrt", kind="sqrt", reference=sqrt_reference, min_width=2, max_width=64)
-@_no_gc
 def digit_recurrence_sqrt(width: int, odd_exponent: bool = False, adder: str = "ripple-carry-adder") -> Netlist:
     """Restoring digit-recurrence square root: one root bit per stage, trial subtraction of 4P+1 (named adder)."""
     design = "digit-recurrence-sqrt"
@@ -292,7 +291,6 @@ def _nr_sqrt_netlist(width: int, odd_exponent: bool, multiplier: str, adder: str
 
 
 @register("newton-raphson-sqrt", kind="sqrt", reference=sqrt_reference, min_width=2, max_width=53)
-@_no_gc
 def newton_raphson_sqrt(width: int, odd_exponent: bool = False, multiplier: str = "booth-wallace-multiplier",
                         adder: str = "ripple-carry-adder") -> Netlist:
     """Newton-Raphson reciprocal-root iterations from a gate ROM seed on named multiplier/adder designs, exact final correction."""
