@@ -332,7 +332,7 @@ def code_version() -> str:
         import circuits
 
         engine = Path(__file__).parent
-        files = [f for f in engine.glob("*.py") if f.name != "cli.py"] + list((engine / "libraries").glob("*.toml"))
+        files = list(engine.glob("*.py")) + list((engine / "libraries").glob("*.toml"))
         files += [f for f in Path(circuits.__file__).parent.rglob("*.py") if "__pycache__" not in f.parts]
         h = hashlib.sha256()
         for f in sorted(files):

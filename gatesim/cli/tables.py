@@ -1,0 +1,112 @@
+"""``gatesim table`` (transistors per operation and format) and ``gatesim estimate`` with a table for TOs."""
+from __future__ import annotations
+
+import click
+
+from .base import _emit, _fail_usage, _positive, _table, cli
+
+
+@cli.command("table")
+@click.option("--hardware", "-H", metavar="FILE|NAME", help="Hardware profile (TOML file or built-in: paper, throughput, edge-int8).")
+@click.option("--adder", help="Registered adder design (default ripple-carry-adder).")
+@click.option("--multiplier", help="Registered multiplier design (default booth-wallace-multiplier).")
+@click.option("--divider", help="Registered divider design (default srt-divider).")
+@click.option("--root", help="Registered square-root design (default newton-raphson-sqrt).")
+@click.option("--comparator", help="Registered comparator design (default magnitude-comparator).")
+@click.option("--library", "-l", help="Cell library (default paper).")
+@click.option("--mode", help="Accounting mode (default paper).")
+@click.option("--formats", "-f", metavar="LIST", help="Comma-separated formats, e.g. fp16,bf16,fp32.")
+@click.option("--operations", metavar="LIST", help="Comma-separated operations (default: add,sub,mul,div,root,compare).")
+@click.option("--vectors", type=int, default=20_000, show_default=True, callback=_positive,
+              help="Random operands per entry for switching activity.")
+@click.option("--no-cache", is_flag=True, help="Rebuild every entry instead of reading the on-disk cache.")
+@click.option("--json", "as_json", is_flag=True, help="The table as JSON (the format TransistorTable.load reads).")
+@click.option("--csv", "as_csv", is_flag=True, help="The table as CSV.")
+@click.option("--output", "-o", type=click.Path(dir_okay=False), help="Write to FILE instead of stdout.")
+def table_cmd(hardware, adder, multiplier, divider, root, comparator, library, mode, formats, operations, vectors,
+              no_cache, as_json, as_csv, output):
+    """Transistors per basic operation and number format, from gate-level netlists."""
+    from ..hardware import load_hardware
+    from ..tables import DEFAULT_FORMATS, OPERATIONS, DesignSelection, build_table
+
+    if as_json and as_csv:
+        _fail_usage("choose one of --json and --csv")
+    flags = {"adder": adder, "multiplier": multiplier, "divider": divider, "root": root, "comparator": comparator}
+    chosen = {k: v for k, v in flags.items() if v}
+    fmt_list = [f.strip() for f in formats.split(",") if f.strip()] if formats is not None else None
+    ops = [o.strip() for o in operations.split(",") if o.strip()] if operations is not None else list(OPERATIONS)
+    if fmt_list == [] or ops == []:
+        _fail_usage("--formats and --operations need at least one name each")
+    if hardware:
+        if chosen or library or mode:
+            _fail_usage("--hardware already names the designs, library and mode; drop the other flags or the profile")
+        prof = load_hardware(hardware)
+        tab = prof.build_table(fmt_list, operations=ops, vectors=vectors, cache=not no_cache)
+    else:
+        sel = DesignSelection(**chosen)
+        sel.check()
+        tab = build_table(sel, library or "paper", mode or "paper", fmt_list or DEFAULT_FORMATS, ops,
+                          vectors=vectors, cache=not no_cache)
+    if not tab.entries:
+        raise click.ClickException(f"mode {tab.mode!r} has no unit for {', '.join(ops)} on {', '.join(tab.formats)}")
+    if as_json:
+        text = tab.to_json() + "\n"
+    elif as_csv:
+        text = tab.to_csv()
+    else:
+        text = _render_table(tab)
+    _emit(text, output)
+
+
+def _render_table(tab) -> str:
+    import io
+    from contextlib import redirect_stdout
+
+    buf = io.StringIO()
+    sel = tab.selection
+    with redirect_stdout(buf):
+        click.echo(f"transistor table {tab.name or ''} (mode {tab.mode}, library {tab.library})".replace("  ", " "))
+        click.echo("designs: " + ", ".join(f"{r}={sel[r]}" for r in sel if r != "params")
+                   + (f"; params {sel['params']}" if sel.get("params") else ""))
+        rows = [(e.format, e.operation, f"{e.transistors:,}", e.gates, e.logic_depth, f"{e.mean_weighted_toggles:,.0f}")
+                for e in tab.entries.values()]
+        _table(["format", "operation", "transistors", "gates", "depth", "weighted toggles/op"], rows)
+    return buf.getvalue()
+
+
+def _estimate_command() -> click.Command:
+    """``gatesim estimate``: the models room's command plus ``--table`` / ``--hardware`` for TOs."""
+    from ..models.cli import estimate
+
+    def callback(table, hardware, **kwargs):
+        ctx = click.get_current_context()
+        if table and hardware:
+            _fail_usage("give --table or --hardware, not both")
+        if table or hardware:
+            from ..tables import TransistorTable
+
+            if table:
+                tab = TransistorTable.load(table)
+            else:
+                from ..hardware import load_hardware
+
+                prof = load_hardware(hardware)
+                names = [f.name for f in prof.formats]
+                # the model's own format, fp32 (optimizer state, accumulators) and int64 (step counters)
+                from ..models.bo import normalize_format
+
+                for extra in (normalize_format(kwargs.get("dtype") or "fp32"), "fp32", "int64"):
+                    if extra not in names:
+                        names.append(extra)
+                tab = prof.build_table(names)
+            ctx.obj = dict(ctx.obj or {}, transistor_table=tab)
+        return estimate.callback(**kwargs)
+
+    params = list(estimate.params) + [
+        click.Option(["--table"], type=click.Path(dir_okay=False), help="Transistor table JSON (from `gatesim table --json`) for TOs."),
+        click.Option(["--hardware"], metavar="FILE|NAME", help="Hardware profile whose transistor table prices TOs."),
+    ]
+    return click.Command("estimate", params=params, callback=callback, help=estimate.help, short_help=estimate.short_help)
+
+
+cli.lazy = {"estimate": _estimate_command}
