@@ -54,7 +54,9 @@ class Profile:
                 "notes": self.notes, "fits": [f.to_dict() for f in self.fits]}
 
     def save(self, path: str | Path) -> None:
-        Path(path).write_text(json.dumps(self.to_dict(), indent=2))
+        from gatesim.datafile import write_file_atomic
+
+        write_file_atomic(path, json.dumps(self.to_dict(), indent=2))
 
     @classmethod
     def from_dict(cls, d: Any, where: str = "profile") -> "Profile":

@@ -27,3 +27,27 @@ def read_data_file(path: "str | Path", what: str, error: type[Exception] = Gates
     if not isinstance(data, dict):
         raise error(f"{what} {path} must hold a table at top level")
     return data
+
+
+def write_file_atomic(path: "str | Path", data: "str | bytes") -> None:
+    """Write ``data`` to ``path`` so that the file is, at every moment, absent, the old one or the complete new
+    one: a temporary file in the same folder, flushed and fsynced, then renamed over ``path``. The temporary
+    file is removed on any failure (a full disk, Ctrl-C). Raises ``OSError`` as ``open`` would."""
+    import os
+    import tempfile
+
+    target = Path(path)
+    raw = data.encode() if isinstance(data, str) else data
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(raw)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, target)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise

@@ -24,6 +24,7 @@ from typing import Callable, Iterable
 import numpy as np
 
 from .counting import count
+from .datafile import write_file_atomic
 from .errors import DesignError, GatesimError
 from .formats import NumberFormat, get_format
 from .library import CellLibrary, load_library
@@ -280,7 +281,7 @@ class TransistorTable:
         return json.dumps(self.to_dict(), indent=2)
 
     def save(self, path) -> None:
-        Path(path).write_text(self.to_json())
+        write_file_atomic(path, self.to_json())
 
     @classmethod
     def from_dict(cls, data: dict) -> "TransistorTable":
@@ -291,10 +292,10 @@ class TransistorTable:
         except (KeyError, TypeError) as e:
             raise TableError(f"malformed transistor table entry: {e}") from None
         for e in entries:
-            for field in ("transistors", "gates", "logic_depth"):
-                v = getattr(e, field)
+            for name in ("transistors", "gates", "logic_depth"):
+                v = getattr(e, name)
                 if isinstance(v, bool) or not isinstance(v, int) or v < 0:
-                    raise TableError(f"transistor table entry {e.operation} on {e.format}: {field} must be a "
+                    raise TableError(f"transistor table entry {e.operation} on {e.format}: {name} must be a "
                                      f"non-negative integer, got {v!r}")
             if e.operation not in OPERATIONS:
                 raise TableError(f"transistor table entry has unknown operation {e.operation!r}")
@@ -469,9 +470,7 @@ def build_table(
         if path is not None:
             try:
                 path.parent.mkdir(parents=True, exist_ok=True)
-                tmp = path.with_suffix(f".tmp{os.getpid()}")
-                tmp.write_text(json.dumps(entry.to_dict() if entry else None))
-                tmp.replace(path)
+                write_file_atomic(path, json.dumps(entry.to_dict() if entry else None))
             except OSError as e:
                 print(f"warning: cannot write the table cache in {cache_dir} ({e.strerror or e}); "
                       "going on without it (set GATESIM_CACHE_DIR)", file=sys.stderr)

@@ -8,6 +8,14 @@ import pytest
 SHARED = pathlib.Path(__file__).resolve().parents[1].parent / "shared"
 
 
+@pytest.fixture(autouse=True)
+def private_cache(tmp_path_factory, monkeypatch):
+    """Every test runs against a cache folder of its session, never the user's ``~/.cache/gatesim``."""
+    cache = tmp_path_factory.getbasetemp() / "gatesim-cache"
+    monkeypatch.setenv("GATESIM_CACHE_DIR", str(cache))
+    return cache
+
+
 @pytest.fixture
 def shared_dir():
     return SHARED

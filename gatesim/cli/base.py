@@ -4,10 +4,10 @@ from __future__ import annotations
 import json
 import os
 import sys
-from pathlib import Path
 
 import click
 
+from ..datafile import write_file_atomic
 from ..errors import GatesimError
 
 EXIT_FAILURE = 1
@@ -111,7 +111,7 @@ def _emit(text: str, output: str | None, what: str = "") -> None:
         click.echo(text, nl=False)
         return
     try:
-        Path(output).write_text(text)
+        write_file_atomic(output, text)
     except OSError as e:
         raise click.ClickException(f"cannot write {output}: {e.strerror or e}")
     click.echo(f"wrote {output}" + (f" ({what})" if what else ""), err=True)
