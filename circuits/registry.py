@@ -20,10 +20,8 @@ From the command line, designs in another package are found through the entry-po
 """
 from __future__ import annotations
 
-import contextlib
 import difflib
 import functools
-import gc
 import importlib
 import inspect
 from dataclasses import dataclass, field
@@ -32,8 +30,9 @@ from typing import Callable
 
 import networkx as nx
 
+from gatesim.cells import register_cell
 from gatesim.errors import DesignError, GatesimError
-from gatesim.netlist import Netlist
+from gatesim.netlist import Netlist, gc_paused
 
 Reference = Callable[[dict], dict]
 MAX_WIDTH = 4096  # bits: the widest operand any design is built for unless it says otherwise
@@ -126,7 +125,7 @@ def build(name: str, width: int, **params) -> Netlist:
     d = get(name)
     d.check(width, params)
     try:
-        with _gc_paused():
+        with gc_paused():
             net = d.builder(width, **params)
     except GatesimError:
         raise
@@ -148,23 +147,6 @@ def reference(name: str, width: int, **params) -> Reference:
     return d.reference(width, **params)
 
 
-@contextlib.contextmanager
-def _gc_paused():
-    """Pause Python's cyclic garbage collector while a netlist is built.
-
-    Building adds ~10**5 small dicts (networkx node and edge attributes); each full collection rescans
-    them all, which doubles or triples the build time of the large designs. A builder makes no
-    reference cycles that need collecting mid-build.
-    """
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
-
-
 def cell(builder):
     """Decorator for sub-netlist builders: one shared, frozen netlist per argument tuple.
 
@@ -177,4 +159,6 @@ def cell(builder):
     def cached(*args):
         return nx.freeze(builder(*args))
 
+    if all(p.default is not inspect.Parameter.empty for p in inspect.signature(builder).parameters.values()):
+        register_cell(cached)  # known by its function: gatesim.optimize may re-tag a reduced instance as it
     return cached

@@ -2,14 +2,16 @@
 
 Engine API: :class:`Netlist`, :func:`compile_netlist`, :func:`count`, :func:`simulate`,
 :func:`switching_activity`, :func:`verify`, :class:`CellLibrary`, :func:`load_library`,
-:func:`to_verilog`.
+:func:`to_verilog`, :func:`optimize`.
 """
+from .cells import register_cell, registered_cells
 from .compile import CompiledNetlist, compile_netlist
 from .counting import Counts, count
 from .errors import DesignError, GatesimError, LibraryError, NetlistError, SimulationError
 from .export import from_json, to_json, to_verilog
 from .library import CellLibrary, builtin_libraries, load_library
 from .netlist import Netlist, validate
+from .optimization import optimize, remove_unused
 from .simulation import Activity, simulate, switching_activity
 from .verify import VerifyResult, verify
 
@@ -19,5 +21,6 @@ __all__ = [
     "Netlist", "validate", "CompiledNetlist", "compile_netlist", "Counts", "count",
     "CellLibrary", "load_library", "builtin_libraries", "simulate", "switching_activity", "Activity",
     "verify", "VerifyResult", "to_verilog", "to_json", "from_json",
+    "optimize", "remove_unused", "register_cell", "registered_cells",
     "GatesimError", "NetlistError", "LibraryError", "DesignError", "SimulationError",
 ]

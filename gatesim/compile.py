@@ -79,6 +79,14 @@ class CompiledNetlist:
         return t
 
     @property
+    def const_pins(self) -> int:
+        """Gate input pins driven by a constant."""
+        n = self._cache.get("const_pins")
+        if n is None:
+            n = self._cache["const_pins"] = int(np.isin(self.fanin[self.n_sources :], (self.const0_slot, self.const1_slot)).sum())
+        return n
+
+    @property
     def output_slots(self) -> np.ndarray:
         return np.concatenate(list(self.outputs.values())).astype(np.int32)
 

@@ -10,7 +10,9 @@ Representation
 * Ports live in ``net.graph["inputs"]`` / ``net.graph["outputs"]``: name -> list of node ids,
   little-endian (index 0 is the least significant bit).
 * Hierarchy: :meth:`Netlist.instance` copies a sub-netlist's gates into this one and records an
-  instance (name, cell = the sub-netlist's name, parent instance) in ``net.graph["instances"]``.
+  instance (name, cell = the sub-netlist's name, parent instance, and ``const_pins``: how many gate
+  pins inside read a constant of the sub-netlist itself, not one it was connected to) in
+  ``net.graph["instances"]``.
   Counting sees the hierarchy (a cell library may price a whole ``full_adder`` instance as one
   cell); simulation sees the flat gates.
 
@@ -19,6 +21,8 @@ dropped whenever the graph is changed through the networkx mutators.
 """
 from __future__ import annotations
 
+import contextlib
+import gc
 
 import networkx as nx
 
@@ -26,6 +30,23 @@ from .errors import NetlistError
 from .gates import GATES, SOURCE_GATES
 
 Bits = list  # a bus: list of node ids, LSB first
+
+
+@contextlib.contextmanager
+def gc_paused():
+    """Pause Python's cyclic garbage collector while a netlist is built or rewritten.
+
+    Building adds ~10**5 small dicts and lists (networkx node and edge attributes); each full collection
+    rescans them all, which doubles or triples the time of the large designs. Netlist code makes no
+    reference cycles that need collecting meanwhile.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 class Netlist(nx.DiGraph):
@@ -96,7 +117,7 @@ class Netlist(nx.DiGraph):
 
     @property
     def instances(self) -> list[dict]:
-        """Sub-netlist instances: dicts with ``name``, ``cell`` and ``parent`` (index or -1)."""
+        """Sub-netlist instances: dicts with ``name``, ``cell``, ``parent`` (index or -1), ``const_pins``."""
         return self.graph["instances"]
 
     @property
@@ -213,12 +234,12 @@ class Netlist(nx.DiGraph):
         c = compile_netlist(sub)
         base = len(self.instances)
         idx = base
-        self.instances.append({"name": name or f"{sub.name}{idx}", "cell": sub.name, "parent": -1})
+        self.instances.append(
+            {"name": name or f"{sub.name}{idx}", "cell": sub.name, "parent": -1, "const_pins": c.const_pins}
+        )
         for sub_inst in sub.instances:
             parent = sub_inst["parent"]
-            self.instances.append(
-                {"name": sub_inst["name"], "cell": sub_inst["cell"], "parent": idx if parent < 0 else base + 1 + parent}
-            )
+            self.instances.append(dict(sub_inst, parent=idx if parent < 0 else base + 1 + parent))
         net_of: list = [None] * c.n_slots  # sub slot -> net here; constants resolved only if used
         for port, slots in c.inputs.items():
             for bit, slot in zip(connections[port], slots):

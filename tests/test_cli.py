@@ -39,11 +39,23 @@ def test_count_json_schema(run):
     r = run("count", "ripple-carry-adder", "--width", "24", "--library", "static-cmos", "--json")
     assert r.exit_code == 0
     doc = json.loads(r.output)
-    assert set(doc) == {"design", "params", "library", "inputs", "outputs", "gate_count", "gates", "cells", "transistors", "logic_depth"}
-    assert doc["design"] == "ripple-carry-adder" and doc["params"] == {"width": 24}
+    assert set(doc) == {"design", "params", "library", "inputs", "outputs", "gate_count", "gates", "cells", "transistors",
+                        "logic_depth", "optimized"}
+    assert doc["design"] == "ripple-carry-adder" and doc["params"] == {"width": 24} and doc["optimized"] is True
     assert doc["transistors"] == 28 * 24 and doc["cells"] == {"full_adder": 24}
     assert doc["gates"] == {"AND2": 48, "OR2": 24, "XOR2": 48} and doc["logic_depth"] == 49
     assert doc["inputs"] == {"a": 24, "b": 24, "cin": 1} and doc["outputs"] == {"sum": 24, "cout": 1}
+
+
+def test_count_optimizes_unless_raw(run):
+    """The 24-bit Booth-Wallace multiplier: optimized by default (its 26 unused gates, constants), --raw as built."""
+    opt = json.loads(run("count", "booth-wallace-multiplier", "-w", "24", "-l", "yosys-cmos", "--json").output)
+    raw = json.loads(run("count", "booth-wallace-multiplier", "-w", "24", "-l", "yosys-cmos", "--raw", "--json").output)
+    assert (opt["optimized"], raw["optimized"]) == (True, False)
+    assert raw["transistors"] == 21052 and opt["transistors"] < 21052 - 76 and opt["gate_count"] < raw["gate_count"]
+    assert opt["inputs"] == raw["inputs"] and opt["outputs"] == raw["outputs"]
+    text = run("count", "booth-wallace-multiplier", "-w", "8", "--raw").output
+    assert "as built" in text and "optimized" in run("count", "booth-wallace-multiplier", "-w", "8").output
 
 
 def test_count_human_table_and_many_libraries(run):
@@ -78,8 +90,11 @@ def test_verify_mismatch_exits_1_and_prints_first_vector(run, plugin_path):
 def test_plugin_designs_with_params(run, plugin_path):
     r = run("--plugin", "my_designs", "verify", "inverter-chain", "-w", "6", "--param", "stages=3")
     assert r.exit_code == 0, r.output
-    doc = json.loads(run("--plugin", "my_designs", "count", "inverter-chain", "-w", "6", "--param", "stages=3", "--json").output)
+    doc = json.loads(run("--plugin", "my_designs", "count", "inverter-chain", "-w", "6", "--param", "stages=3", "--raw",
+                         "--json").output)
     assert doc["gates"] == {"NOT": 18} and doc["logic_depth"] == 3
+    doc = json.loads(run("--plugin", "my_designs", "count", "inverter-chain", "-w", "6", "--param", "stages=3", "--json").output)
+    assert doc["gates"] == {"NOT": 6} and doc["logic_depth"] == 1  # double inversions removed
 
 
 def test_export(run, tmp_path):

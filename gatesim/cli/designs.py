@@ -48,20 +48,23 @@ def design_options(f):
 @design_options
 @click.option("--library", "-l", "libraries", multiple=True, default=("static-cmos",), show_default=True,
               help="Cell library: built-in name or TOML/JSON file (repeatable).")
+@click.option("--raw", is_flag=True, help="Count the netlist as built (default: optimized, see gatesim.optimize).")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 @click.pass_obj
-def count_cmd(obj, design, width, params, libraries, as_json):
-    """Count gates, transistors and logic depth of DESIGN at --width bits."""
+def count_cmd(obj, design, width, params, libraries, raw, as_json):
+    """Count gates, transistors and logic depth of DESIGN at --width bits (optimized unless --raw)."""
     from ..counting import count
+    from ..optimization import optimize
 
     _, net = _build(obj, design, width, params)
-    results = [count(net, lib) for lib in libraries]
+    counted = net if raw else optimize(net)
+    results = [count(counted, lib) for lib in libraries]
     if as_json:
-        docs = [dict(r.to_dict(), design=design, params=net.params) for r in results]
+        docs = [dict(r.to_dict(), design=design, params=net.params, optimized=not raw) for r in results]
         click.echo(json.dumps(docs[0] if len(docs) == 1 else docs, indent=2))
         return
     for r in results:
-        click.echo(f"{design} (width {width}) under library {r.library}")
+        click.echo(f"{design} (width {width}, {'as built' if raw else 'optimized'}) under library {r.library}")
         rows = [(g, n) for g, n in r.gates.items()]
         _table(["gate", "count"], rows)
         if r.cells:
