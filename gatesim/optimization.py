@@ -251,19 +251,22 @@ def _touch_tied_cells(f: _Flat, sw: _Sweep, chains: list, matcher, touched: byte
     want = {i for i, inst in enumerate(f.instances) if not touched[i] and inst["cell"] in matcher.orders}
     if not want:
         return
-    seen: dict = {}
+    parents = {inst["parent"] for inst in f.instances}
+    leaves = want - parents  # the common case: a leaf cell, whose outside is every other instance
+    seen: dict = {a: set() for a in want}
+    inst_h, fanin_h, live = sw.inst, sw.fanin, sw.live
     for h in range(f.first_gate, len(sw.op)):
-        i = sw.inst[h]
-        if i < 0 or not sw.live[h]:
+        i = inst_h[h]
+        if i < 0 or not live[h]:
+            continue
+        if i in leaves:
+            seen[i].update(x for x in fanin_h[h] if x >= 2 and inst_h[x] != i)
             continue
         for a in chains[i]:
             if a in want:
-                for x in sw.fanin[h]:
-                    j = sw.inst[x]
-                    if x >= 2 and (j < 0 or a not in chains[j]):
-                        seen.setdefault(a, set()).add(x)
+                seen[a].update(x for x in fanin_h[h] if x >= 2 and (inst_h[x] < 0 or a not in chains[inst_h[x]]))
     for a, ins in seen.items():
-        if len(ins) < matcher.orders[f.instances[a]["cell"]][0]:
+        if ins and len(ins) < matcher.orders[f.instances[a]["cell"]][0]:
             for b in chains[a]:
                 touched[b] = 1
 
