@@ -2,8 +2,9 @@
 
 :func:`optimize` returns a new :class:`~gatesim.netlist.Netlist` computing the same function with the
 same ports (names, widths, bit order); the input netlist is not changed. A forward sweep over the
-compiled, levelized gates and a backward sweep, both linear in the number of gates (a second pair when
-dissolving an instance put gates that may merge or fold into one scope):
+compiled, levelized gates and a backward sweep, both linear in the number of gates, then the judgement
+of the changed instances; again while that dissolved an instance (its gates may now merge or fold with
+its parent's) or rewired an output (typically two or three rounds):
 
 * **constant propagation and local simplification**: a gate with a constant input or two pins on one
   net is replaced by its reduced function (a constant, a wire, or one smaller gate: ``XOR(x, 1)`` is
@@ -19,8 +20,11 @@ Then the hierarchy: an instance left without gates is dropped. An instance whose
 judged by what it now computes: a registered cell (:mod:`gatesim.cells`) of the same function, under
 any input order, gives it its name (a ``full_adder`` with carry in 0 becomes a ``half_adder``); a
 registered cell that only lost outputs keeps its name (a cell with an unused output pin); an unregistered
-or large cell keeps its name while its inputs are still distinct, non-constant nets. Any other instance
-is dissolved: its gates belong to its parent and are priced one by one.
+or large cell keeps its name while its inputs are still distinct, non-constant nets and none was tied to
+a constant when it was built (``const_pins`` of the instance). Any other instance is dissolved: its gates
+and child instances belong to its parent, and its gates are priced one by one. An output of a small
+changed instance that computes a constant or a copy of one of its inputs is rewired to it (a full adder
+with two inputs on one net computes no gate at all).
 """
 from __future__ import annotations
 
