@@ -13,9 +13,9 @@ such inputs are not matched.
 """
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from itertools import permutations
-from typing import Callable, Iterable, Union
 
 from .errors import NetlistError
 from .logic import evaluate, permute, restrict, support, var_table
@@ -24,7 +24,7 @@ from .netlist import Netlist
 MAX_CELL_INPUTS = 6
 """Cells (and instances) with more inputs than this are not compared by truth table (6! input orders)."""
 
-CellSource = Union[Netlist, Callable[[], Netlist]]
+CellSource = Netlist | Callable[[], Netlist]
 _REGISTERED: list[CellSource] = []
 
 
@@ -87,7 +87,7 @@ class CellMatcher:
     orders: dict  # cell name -> (n_inputs, [set of output tables under each input order])
 
     @classmethod
-    def build(cls, cells: "dict[str, Netlist] | Iterable[Netlist]") -> "CellMatcher":
+    def build(cls, cells: dict[str, Netlist] | Iterable[Netlist]) -> CellMatcher:
         nets = cells.values() if isinstance(cells, dict) else cells
         exact: dict = {}
         orders: dict = {}
@@ -127,7 +127,7 @@ class CellMatcher:
 _MATCHERS: dict = {}
 
 
-def cell_matcher(cells: "dict[str, Netlist] | None" = None) -> CellMatcher:
+def cell_matcher(cells: dict[str, Netlist] | None = None) -> CellMatcher:
     """The matcher of ``cells`` (default: the registered cells), memoized on the cells' identities."""
     cells = registered_cells() if cells is None else cells
     key = tuple(sorted((name, id(net), net.number_of_nodes()) for name, net in cells.items()))

@@ -8,13 +8,13 @@ functions).
 """
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 from itertools import permutations
 
 from .gates import GATES, LOGIC_GATES
 
 
-@lru_cache(maxsize=None)
+@cache
 def truth_table(kind: str) -> int:
     """Truth table of gate type ``kind`` over its pins (pin k = variable k)."""
     gt = GATES[kind]
@@ -25,13 +25,13 @@ def truth_table(kind: str) -> int:
     return tt
 
 
-@lru_cache(maxsize=None)
+@cache
 def var_table(j: int, n: int) -> int:
     """Truth table of variable ``j`` alone, over ``n`` variables."""
     return sum(1 << m for m in range(1 << n) if (m >> j) & 1)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _minterms(kind: str) -> tuple[int, ...]:
     tt = truth_table(kind)
     return tuple(m for m in range(1 << GATES[kind].arity) if (tt >> m) & 1)
@@ -75,7 +75,7 @@ def restrict(tt: int, n: int, keep: list[int]) -> int:
     return out
 
 
-@lru_cache(maxsize=None)
+@cache
 def pin_symmetries(kind: str) -> tuple[tuple[int, ...], ...]:
     """Pin permutations that leave gate ``kind`` unchanged (commutative pins), identity first."""
     n = GATES[kind].arity
@@ -84,7 +84,7 @@ def pin_symmetries(kind: str) -> tuple[tuple[int, ...], ...]:
     return tuple(sorted(perms))
 
 
-@lru_cache(maxsize=None)
+@cache
 def _realizations(n: int) -> dict[int, tuple[str, tuple[int, ...]]]:
     """Truth table over n variables -> (gate type, variable per pin), for every single-gate function of
     n variables that depends on all of them (first gate in GATES order, first pin order wins)."""
@@ -102,7 +102,7 @@ def _realizations(n: int) -> dict[int, tuple[str, tuple[int, ...]]]:
     return found
 
 
-@lru_cache(maxsize=None)
+@cache
 def reduce_gate(kind: str, pattern: tuple[int, ...]):
     """Simplest form of gate ``kind`` whose pins are tied as ``pattern`` says.
 

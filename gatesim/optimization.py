@@ -57,7 +57,7 @@ class _Flat:
     instances: list  # instance dicts (name, cell, parent, const_pins)
 
     @classmethod
-    def of(cls, net: Netlist, c: CompiledNetlist) -> "_Flat":
+    def of(cls, net: Netlist, c: CompiledNetlist) -> _Flat:
         n_in = c.n_inputs
         to = list(range(2, 2 + n_in)) + [0, 1] + list(range(c.n_sources, c.n_slots))  # compiled slot -> slot
         ops = c.op_names
