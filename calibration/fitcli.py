@@ -66,7 +66,10 @@ def run_energy_fit(*, log: str | None, pen: bool, pen_dir: str | None, table: st
     if report:
         if not pen:
             raise CalibrationError("--report is the PEN comparison table: use it with --pen")
+        from .penfit import tos_vs_flops
+
         reports = comparison(train, test, degrees=degrees)
+        notes.append(f"TOs against FLOPs over all runs: a straight line has R² {tos_vs_flops(train + test):.6f}")
         _emit_report(reports, comparison_markdown(reports), notes, plot_dir, train, test, as_json)
         return
     sets = parse_feature_sets(feature_specs, numeric_columns(records))

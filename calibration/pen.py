@@ -372,7 +372,7 @@ def load_splits(pen_dir: str | Path | None = None, limit: int | None = None) -> 
 
 # -- counting ------------------------------------------------------------------------------------------------------------
 def count_runs(runs: Iterable[PENRun], count_fn: Callable | None = None, *, steps_per_epoch: int = 1,
-               optimizer: bool = True, uncountable: str = "error", progress: bool = False,
+               optimizer: bool = True, uncountable: str = "error", progress: bool = False, fast: bool = True,
                **count_options) -> list[dict]:
     """One record per run: what its training did, ``epochs x steps_per_epoch x`` one step (forward, cross-entropy
     loss and backward at the run's batch size, and with ``optimizer`` the run's optimizer step), as the columns of
@@ -384,7 +384,8 @@ def count_runs(runs: Iterable[PENRun], count_fn: Callable | None = None, *, step
     optimizer's step is priced from three probes (:func:`calibration.counting.optimizer_counts`) and scaled to the
     model's parameters. An optimizer that cannot be counted (``SparseAdam`` cannot step dense gradients) raises
     :class:`CalibrationError` with ``uncountable="error"``; with ``"exclude"`` its runs come back with an
-    ``excluded`` reason and no counts, for the caller to leave out and report."""
+    ``excluded`` reason and no counts, for the caller to leave out and report. ``fast=False`` counts every model
+    whole and without the shape cache (same numbers, for benchmarks)."""
     from tqdm import tqdm
 
     from .counting import default_count, meta_shape_cache, optimizer_cost
@@ -397,7 +398,9 @@ def count_runs(runs: Iterable[PENRun], count_fn: Callable | None = None, *, step
     runs = list(runs)
     steps: dict[tuple, dict] = {}
     opt_unit: dict[str, Any] = {}
-    cache = meta_shape_cache()
+    import contextlib
+
+    cache = meta_shape_cache() if fast else contextlib.nullcontext()
     if count_fn is default_count:
         count_options = {"describe_table": False, **count_options}
     opts = {"loss": "cross-entropy", **count_options, "optimizer": None}
@@ -408,7 +411,7 @@ def count_runs(runs: Iterable[PENRun], count_fn: Callable | None = None, *, step
     with cache:
         for key in tqdm(keys, desc="counting architectures", unit="arch", disable=not progress):
             r = first[key]
-            steps[key] = count_step(r.layers, r.input_shape, r.batch_size, count_fn, **opts)
+            steps[key] = count_step(r.layers, r.input_shape, r.batch_size, count_fn, repeats=fast, **opts)
     out = []
     for r in runs:
         s = steps[(r.architecture, r.batch_size)]
@@ -472,7 +475,8 @@ def repeated_blocks(layers: list[LayerSpec], max_period: int = 3) -> list[tuple[
     return out
 
 
-def count_step(layers: list[LayerSpec], input_shape, batch_size: int, count_fn: Callable, **options) -> dict:
+def count_step(layers: list[LayerSpec], input_shape, batch_size: int, count_fn: Callable, *, repeats: bool = True,
+               **options) -> dict:
     """Numbers (:func:`calibration.counting.numeric_counts`) of one training step of the model ``layers``
     describe, plus ``params`` and ``tensors`` (its parameters) and ``uncounted``. A run of R identical
     shape-preserving blocks (:func:`repeated_blocks`) adds the same work per block: the model is counted with 2
@@ -481,7 +485,7 @@ def count_step(layers: list[LayerSpec], input_shape, batch_size: int, count_fn: 
     from .counting import numeric_counts
     from .pennet import build_model
 
-    runs = repeated_blocks(layers)
+    runs = repeated_blocks(layers) if repeats else []
 
     def one(repeats: list[int]) -> dict:
         specs, last = [], 0

@@ -55,13 +55,15 @@ def report_feature_sets(records: Sequence[dict]) -> list[tuple[str, ...]]:
 
 def comparison(train: Sequence[dict], test: Sequence[dict], *, feature_sets=None,
                models: Sequence[str] = MODELS, degrees: Sequence[int] = (1, 2, 3)) -> dict[str, EnergyReport]:
-    """``{"test": ..., "family": ...}``: every (feature set, model) fitted on training.csv and validated on
-    test.csv; and fitted on all runs but one family, validated on that family (MLP -> CNN and back). A model
+    """``{"test": ..., "family": ..., "architecture": ...}``: every (feature set, model) fitted on training.csv and
+    validated on test.csv; fitted on all runs but one family, validated on that family (MLP -> CNN and back); and
+    fitted on all runs but one architecture, for every architecture (a model never measured). A model
     that cannot fit a set (a power law of a count that is sometimes zero) is left out with a note."""
     sets = feature_sets or report_feature_sets(train)
     out = {}
     for key, cv, recs, val in (("test", CV("given"), train, test),
-                               ("family", CV("group", column="family"), list(train) + list(test), None)):
+                               ("family", CV("group", column="family"), list(train) + list(test), None),
+                               ("architecture", CV("group", column="architecture"), list(train) + list(test), None)):
         models_out: list[EnergyModel] = []
         notes: list[str] = []
         for fs in sets:
@@ -80,15 +82,26 @@ def comparison(train: Sequence[dict], test: Sequence[dict], *, feature_sets=None
     return out
 
 
+def tos_vs_flops(records: Sequence[dict]) -> float:
+    """R² of the best straight line between TOs and FLOPs over the runs: how far TOs are just scaled FLOPs."""
+    import numpy as np
+
+    x = np.array([r["flops"] for r in records], dtype=float)
+    y = np.array([r["tos"] for r in records], dtype=float)
+    slope, icpt = np.polyfit(x, y, 1)
+    return float(1 - np.sum((y - slope * x - icpt) ** 2) / np.sum((y - y.mean()) ** 2))
+
+
 def comparison_markdown(reports: dict[str, EnergyReport]) -> str:
-    """The README table: per feature set and model, R² and MAPE on test.csv, on held-out CNNs (fit on MLPs) and
-    on held-out MLPs (fit on CNNs)."""
+    """The README table: per feature set and model, R² and MAPE on test.csv, on architectures left out one at a
+    time (pooled), on held-out CNNs (fit on MLPs) and on held-out MLPs (fit on CNNs)."""
     from .features import label
 
-    test, fam = reports["test"], reports["family"]
+    test, fam, arch = reports["test"], reports["family"], reports["architecture"]
     by_name = {m.name: m for m in fam.models}
+    by_arch = {m.name: m for m in arch.models}
     groups = sorted({g for m in fam.models for g in m.groups})
-    head = ["features", "model", "R² test", "RMSE test", "MAPE test %"]
+    head = ["features", "model", "R² test", "RMSE test", "MAPE test %", "R² unseen arch.", "MAPE unseen arch. %"]
     for g in groups:
         other = "+".join(x.upper() for x in groups if x != g)
         head += [f"R² {g.upper()} (fit {other})", f"MAPE {g.upper()} %"]
@@ -98,6 +111,8 @@ def comparison_markdown(reports: dict[str, EnergyReport]) -> str:
         bos = len(m.features) > 1 and all(f.startswith("bos.") for f in m.features)
         row = ["BOs per operation" if bos else ", ".join(label(f) for f in m.features),
                m.kind + (str(m.degree) if m.kind == "poly" else ""), f"{v.r2:.4f}", f"{v.rmse:.0f}", f"{v.mape:.0f}"]
+        a = by_arch.get(m.name)
+        row += [f"{a.validation.r2:.3f}", f"{a.validation.mape:.0f}"] if a else ["–", "–"]
         g = by_name.get(m.name)
         for name in groups:
             gm = g.groups.get(name) if g else None
@@ -106,4 +121,4 @@ def comparison_markdown(reports: dict[str, EnergyReport]) -> str:
     return "\n".join(lines)
 
 
-__all__ = ["pen_records", "report_feature_sets", "comparison", "comparison_markdown", "UNIT", "TERMS"]
+__all__ = ["pen_records", "report_feature_sets", "comparison", "comparison_markdown", "tos_vs_flops", "UNIT", "TERMS"]

@@ -88,13 +88,15 @@ def residuals_by_group(models: Sequence[EnergyModel], records: Sequence[dict], p
         for j, n in enumerate(names):
             data.append(rel[g == n])
             pos.append(i * (len(names) + 1) + j)
-            ticks.append(f"{n}\n{_title(m)}")
+            ticks.append(n)
+        ax.text(i * (len(names) + 1) + (len(names) - 1) / 2, 1.02, _title(m), transform=ax.get_xaxis_transform(),
+                ha="center", va="bottom", fontsize=8)
     ax.boxplot(data, positions=pos, widths=0.7, showfliers=True)
-    ax.set_xticks(pos, ticks, fontsize=7)
+    ax.set_xticks(pos, ticks, fontsize=8)
     ax.axhline(0, color="k", lw=0.8)
     ax.set_yscale("symlog", linthresh=0.1)
     ax.set_ylabel("predicted / measured - 1")
-    ax.set_title(f"relative residuals by {group}")
+    ax.set_title(f"relative residuals by {group}", pad=18)
     fig.tight_layout()
     Path(path).parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=110)
