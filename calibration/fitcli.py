@@ -55,7 +55,7 @@ def run_energy_fit(*, log: str | None, pen: bool, pen_dir: str | None, table: st
         target, unit, first = "energy", UNIT, {}
         cv = parse_cv(cv_spec or "given", test_size=test_size, seed=seed)
         records, validation = (train, test) if cv.kind == "given" else (train + test, None)
-        source = "PEN (calibration/data/pen)"
+        source = f"PEN ({pen_dir or 'calibration/data/pen'})"
     else:
         records, notes, first = _log_records(log, trim_k)
         target, unit, validation = "joules", "J", None
