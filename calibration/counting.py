@@ -179,6 +179,23 @@ class OptimizerCost:
                 for k in self.per_element}
 
 
+def parameter_bank(sizes):
+    """A module holding one zero parameter tensor per size (CPU), whose output ``x * sum(all parameters)`` makes
+    every parameter receive a gradient: what an optimizer step is counted on."""
+    import torch
+    from torch import nn
+
+    class ParameterBank(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.ps = nn.ParameterList(nn.Parameter(torch.zeros(n)) for n in sizes)
+
+        def forward(self, x):
+            return x * sum(p.sum() for p in self.ps)
+
+    return ParameterBank()
+
+
 def optimizer_cost(count_fn: Callable, optimizer_factory: Callable, probe: int = 64, **options) -> OptimizerCost:
     """How one step of an optimizer scales, from three probes instead of the model's own parameters: a step is
     elementwise over parameters plus fixed bookkeeping per tensor (the step counter), so its counts are
@@ -186,23 +203,12 @@ def optimizer_cost(count_fn: Callable, optimizer_factory: Callable, probe: int =
     elements, two of ``probe``), each counted as training with the optimizer minus training without.
     Raises :class:`CalibrationError` when the optimizer cannot step plain dense parameters (``SparseAdam``), or
     when its counts are not of that form."""
-    import torch
-    from torch import nn
-
-    class Bank(nn.Module):
-        def __init__(self, sizes):
-            super().__init__()
-            self.ps = nn.ParameterList(nn.Parameter(torch.zeros(n)) for n in sizes)
-
-        def forward(self, x):
-            return x * sum(p.sum() for p in self.ps)
-
     opts = {k: v for k, v in options.items() if k not in ("optimizer", "loss", "device")}
 
     def step(sizes):
         try:
-            w = count_fn(Bank(sizes), (1, 1), "training", optimizer=optimizer_factory, loss="mse", device="cpu", **opts)
-            wo = count_fn(Bank(sizes), (1, 1), "training", optimizer=None, loss="mse", device="cpu", **opts)
+            w = count_fn(parameter_bank(sizes), (1, 1), "training", optimizer=optimizer_factory, loss="mse", device="cpu", **opts)
+            wo = count_fn(parameter_bank(sizes), (1, 1), "training", optimizer=None, loss="mse", device="cpu", **opts)
         except Exception as e:  # noqa: BLE001 - any failure of the optimizer itself
             msg = str(e).splitlines()[0] if str(e) else type(e).__name__
             raise CalibrationError(f"cannot count a step of this optimizer: {msg}") from None
@@ -366,5 +372,5 @@ def workload_counts(count_fn: Callable, model_factory: Callable, sample_shape: t
 
 
 __all__ = ["default_count", "parameter_count", "workload_counts", "table_description", "table_from_description",
-           "resolve_table", "report_counts", "numeric_counts", "optimizer_cost", "OptimizerCost", "meta_shape_cache", "LazyTable",
+           "resolve_table", "report_counts", "numeric_counts", "optimizer_cost", "OptimizerCost", "parameter_bank", "meta_shape_cache", "LazyTable",
            "EXTRA_COUNTS", "LEVELS", "CountFn"]

@@ -4,8 +4,8 @@ import pytest
 import torch
 from torch import nn
 
-from calibration.counting import (LazyTable, meta_shape_cache, numeric_counts, optimizer_cost, parameter_count,
-                                  workload_counts)
+from calibration.counting import (LazyTable, meta_shape_cache, numeric_counts, optimizer_cost, parameter_bank,
+                                  parameter_count, workload_counts)
 from calibration.errors import CalibrationError
 from calibration.pen import count_step, load_splits, parse_model_string, repeated_blocks
 from calibration.pennet import build_model
@@ -72,15 +72,6 @@ def test_no_repeats_in_cnns_or_short_runs():
     assert repeated_blocks(layers) == []
 
 
-class Params(nn.Module):
-    def __init__(self, sizes):
-        super().__init__()
-        self.ps = nn.ParameterList(nn.Parameter(torch.zeros(n)) for n in sizes)
-
-    def forward(self, x):
-        return x * sum(p.sum() for p in self.ps)
-
-
 @pytest.mark.parametrize("name", ["SGD", "Adam", "AdamW", "ASGD", "Adadelta", "Adagrad", "Adamax", "NAdam", "RAdam",
                                   "RMSprop", "Rprop"])
 def test_optimizer_cost_matches_a_direct_count(name):
@@ -88,8 +79,8 @@ def test_optimizer_cost_matches_a_direct_count(name):
     cost = optimizer_cost(default_count, lambda ps: cls(ps), table=None)
     sizes = [7, 130, 3]
     kw = dict(table=None, loss="mse", device="cpu")
-    with_opt = numeric_counts(default_count(Params(sizes), (1, 1), "training", optimizer=lambda ps: cls(ps), **kw))
-    without = numeric_counts(default_count(Params(sizes), (1, 1), "training", optimizer=None, **kw))
+    with_opt = numeric_counts(default_count(parameter_bank(sizes), (1, 1), "training", optimizer=lambda ps: cls(ps), **kw))
+    without = numeric_counts(default_count(parameter_bank(sizes), (1, 1), "training", optimizer=None, **kw))
     direct = {k: with_opt[k] - without.get(k, 0) for k in with_opt}
     assert cost(sum(sizes), len(sizes)) == direct
     assert direct["bos.add"] + direct["bos.mul"] >= sum(sizes)  # an update touches every parameter
