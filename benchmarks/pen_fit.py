@@ -1,89 +1,65 @@
-"""Fit PEN's measured training energy on TOs and on FLOPs: fit on training.csv, validate on test.csv.
+"""How long `gatesim fit --pen` takes end to end, as a new user runs it, and what the counting speedups buy.
 
-    python benchmarks/pen_fit.py [--pen-dir ../shared/data/pen] [--table paper] [--degrees 1,2,3]
-                                 [--json OUT.json] [--plot DIR] [--markdown]
+    python benchmarks/pen_fit.py [--peer]
 
-Every run's TOs and FLOPs are counted by gatesim.models (trace counter on the meta device: forward, cross-entropy
-loss, backward and the run's own optimizer step) at its batch size, times its epochs. The target,
-Avg_Power_Simpson, is energy in arbitrary but consistent units (see calibration.pen), not joules.
+1. `gatesim fit --pen` in a fresh process with an EMPTY table cache (a fresh clone: the fp32/int64 transistor-table
+   entries PEN needs are built and simulated first), then again with the cache warm. Wall and CPU seconds of the
+   whole process; the target is 20 s.
+2. With --peer: counting every PEN run (no fit) with the speedups (meta shape cache, repeated blocks counted twice
+   and extrapolated, optimizer steps from probes) against the same counting without them (fast=False), in this
+   process, and checks that both give identical records.
 """
 from __future__ import annotations
 
 import argparse
-import json
+import os
+import resource
+import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+ROOT = Path(__file__).resolve().parents[1]
 
-from calibration.fit import fit_all, label, plot_report  # noqa: E402
-from calibration.pen import ENERGY_UNIT, count_runs, default_pen_dir, load_pen  # noqa: E402
+
+def timed_cli(args, env) -> tuple[float, float, str]:
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    t = time.perf_counter()
+    p = subprocess.run([sys.executable, "-m", "gatesim.cli", *args], env=env, capture_output=True, text=True)
+    wall = time.perf_counter() - t
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if p.returncode:
+        raise SystemExit(f"gatesim {' '.join(args)} failed: {p.stderr[-500:]}")
+    return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime), p.stdout
 
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--pen-dir", default=str(default_pen_dir()))
-    ap.add_argument("--table", default="paper", help="hardware profile name or transistor table JSON")
-    ap.add_argument("--degrees", default="1,2,3")
-    ap.add_argument("--steps-per-epoch", type=int, default=1)
-    ap.add_argument("--no-optimizer", action="store_true", help="count forward + loss + backward only")
-    ap.add_argument("--limit", type=int, default=None, help="first N rows of each file (quick look)")
-    ap.add_argument("--json", dest="json_out", default=None)
-    ap.add_argument("--plot", default=None)
-    ap.add_argument("--markdown", action="store_true", help="also print a Markdown table")
+    ap.add_argument("--peer", action="store_true", help="also time counting without the speedups (about a minute)")
     args = ap.parse_args(argv)
-    d = Path(args.pen_dir)
-    t0 = time.time()
-    train, test = load_pen(d / "training.csv", args.limit), load_pen(d / "test.csv", args.limit)
-    print(f"PEN: {len(train)} training runs, {len(test)} test runs from {d}", flush=True)
-    counts = count_runs(train + test, steps_per_epoch=args.steps_per_epoch, optimizer=not args.no_optimizer,
-                        progress=True, table=args.table)
-    ct, cv = counts[:len(train)], counts[len(train):]
-    uncounted = {}
-    for c in counts:
-        for k, v in (c.get("uncounted") or {}).items():
-            uncounted[k] = uncounted.get(k, 0) + 1
-    print(f"counted in {time.time() - t0:.0f} s", flush=True)
-    feats = ("tos", "flops")
-    data = {f: [c[f] for c in ct] for f in feats}
-    val = ({f: [c[f] for c in cv] for f in feats}, [c["energy"] for c in cv])
-    degrees = [int(x) for x in args.degrees.split(",")]
-    rep = fit_all(data, [c["energy"] for c in ct], feats, degrees, validation=val, unit="a.u.",
-                  source=f"PEN training.csv (fit) / test.csv (validation); energy {ENERGY_UNIT}",
-                  notes=[f"table {args.table}; optimizer step {'not ' if args.no_optimizer else ''}counted"])
-    print(rep.to_text())
-    print()
-    print("side by side on test.csv (validation):")
-    hdr = f"{'deg':>3}  {'R2 TOs':>8} {'R2 FLOPs':>9}  {'RMSE TOs':>10} {'RMSE FLOPs':>10}  " \
-          f"{'prec avg TOs':>12} {'prec avg FLOPs':>14}  {'abs err avg TOs':>15} {'abs err avg FLOPs':>17}"
-    print(hdr)
-    rows = []
-    for deg in degrees:
-        a, b = rep.get("tos", deg).validation, rep.get("flops", deg).validation
-        rows.append((deg, a, b))
-        print(f"{deg:>3}  {a.r2:>8.4f} {b.r2:>9.4f}  {a.rmse:>10.4g} {b.rmse:>10.4g}  {a.precision_avg:>12.2f} "
-              f"{b.precision_avg:>14.2f}  {a.abs_error_avg:>15.4g} {b.abs_error_avg:>17.4g}")
-    if uncounted:
-        print(f"ops without a recipe (runs affected): {uncounted}")
-    if args.markdown:
-        print()
-        print("| degree | feature | R² train | R² test | RMSE test | precision test % min–max (avg) | abs error test avg / max |")
-        print("|---|---|---|---|---|---|---|")
-        for deg in degrees:
-            for f in feats:
-                p = rep.get(f, deg)
-                v = p.validation
-                print(f"| {deg} | {label(f)} | {p.train.r2:.4f} | {v.r2:.4f} | {v.rmse:.4g} | "
-                      f"{v.precision_min:.2f}–{v.precision_max:.2f} ({v.precision_avg:.2f}) | "
-                      f"{v.abs_error_avg:.4g} / {v.abs_error_max:.4g} |")
-    if args.plot:
-        for p in plot_report(rep, data, [c["energy"] for c in ct], args.plot, validation=val):
-            print(f"plot: {p}")
-    if args.json_out:
-        out = rep.to_dict()
-        out["counts"] = {"train": ct, "test": cv}
-        Path(args.json_out).write_text(json.dumps(out, indent=1))
+    env = dict(os.environ, PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    load = os.getloadavg()[0]
+    with tempfile.TemporaryDirectory() as cache:
+        env["GATESIM_CACHE_DIR"] = cache
+        for label in ("cold table cache", "warm table cache"):
+            wall, cpu, out = timed_cli(["fit", "--pen"], env)
+            print(f"gatesim fit --pen, {label}: {wall:.1f} s wall, {cpu:.1f} s CPU (load average {load:.1f}, "
+                  f"{os.cpu_count()} cores)", flush=True)
+    if args.peer:
+        sys.path.insert(0, str(ROOT))
+        from calibration.pen import count_runs, load_splits
+
+        s = load_splits()
+        runs = s["training"] + s["test"]
+        count_runs(runs[:1], table="paper", uncountable="exclude")  # table entries and imports out of the way
+        res = {}
+        for fast in (True, False):
+            t, c = time.perf_counter(), time.process_time()
+            res[fast] = count_runs(runs, table="paper", uncountable="exclude", fast=fast)
+            print(f"count_runs(fast={fast}): {time.perf_counter() - t:.1f} s wall, {time.process_time() - c:.1f} s CPU",
+                  flush=True)
+        print("identical records:", res[True] == res[False])
     return 0
 
 

@@ -8,7 +8,10 @@ gates.
 * sweeps -- :func:`dnn_configs`, :func:`cnn_configs`, :func:`run_sweep` (JSONL log, resumable), :func:`read_log`.
 * fit -- :func:`fit_polynomial`, :func:`fit_all` (TOs and FLOPs, degrees 1-3, seeded 60/40), :func:`metrics`.
 * profiles -- :class:`Profile`, :func:`fit_log`, :func:`predict_model`.
-* PEN data -- :func:`calibration.pen.load_pen`, :func:`calibration.pen.count_runs`.
+* energy models -- :func:`calibration.energy_model.fit_energy` (linear, ridge, loglinear, poly on named run
+  columns; split, k-fold, group and given validation), :mod:`calibration.features`, :mod:`calibration.plots`.
+* PEN data (shipped in ``calibration/data/pen``) -- :func:`calibration.pen.load_pen`,
+  :func:`calibration.pen.count_runs`, :func:`calibration.penfit.pen_records`, :func:`calibration.penfit.comparison`.
 * CLI -- :data:`calibration.cli.COMMANDS` (meters, measure, sweep, fit, predict).
 
 Importing this package does not import torch or scikit-learn; the functions that need them do.

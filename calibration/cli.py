@@ -340,8 +340,20 @@ def sweep_cmd(kind, log, repeats, trim_k, resume, widths, activations, data, lay
 
 # -- fit ----------------------------------------------------------------------------------------------------------------
 @click.command("fit")
-@click.argument("log", type=click.Path(dir_okay=False))
-@click.option("--features", default="tos,flops", show_default=True, help="Features to regress energy on.")
+@click.argument("log", type=click.Path(dir_okay=False), required=False)
+@click.option("--features", "feature_specs", multiple=True, default=("tos,flops",), show_default=True,
+              help="A feature set: comma-separated run columns (tos, flops, bos.mul, bos.*, bytes...); repeat to "
+                   "compare sets. The polynomial takes the features of a set one at a time.")
+@click.option("--model", "model_spec", default="poly", show_default=True,
+              help="Comma list of poly (the paper's polynomial of one feature), linear (non-negative "
+                   "coefficients), ridge, loglinear (a power law).")
+@click.option("--cv", "cv_spec", default=None, help="Validation: split (seeded, --test-size), kfold:K, group:COLUMN "
+              "(group:family: fit on the other families), given (--pen: test.csv). Default: split; given with --pen.")
+@click.option("--pen", is_flag=True, help="Fit the shipped PEN measurements (counted here) instead of a LOG.")
+@click.option("--pen-dir", type=click.Path(file_okay=False), default=None, help="Another copy of the PEN CSVs.")
+@click.option("--table", default="paper", show_default=True, help="--pen: hardware profile or table JSON for TOs.")
+@click.option("--report", is_flag=True, help="--pen: the README comparison (every feature set and model, on "
+              "test.csv and across families) as Markdown.")
 @click.option("--degree", "degrees", default="1,2,3", show_default=True, help="Polynomial degrees.")
 @click.option("--trim", "trim_k", type=click.IntRange(min=0), default=None, help="Runs trimmed each side per configuration (default: the log's).")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the 60/40 split.")
@@ -351,10 +363,22 @@ def sweep_cmd(kind, log, repeats, trim_k, resume, widths, activations, data, lay
 @click.option("-o", "--output", "profile", type=click.Path(dir_okay=False), default=None, callback=_in_existing_dir,
               help="Profile JSON to write.")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
-def fit_cmd(log, features, degrees, trim_k, seed, test_size, select, plot_dir, profile, as_json):
-    """Fit energy on TOs and FLOPs (polynomial, degrees 1-3) from a sweep log; report Table-III-style metrics."""
+def fit_cmd(log, feature_specs, model_spec, cv_spec, pen, pen_dir, table, report, degrees, trim_k, seed, test_size,
+            select, plot_dir, profile, as_json):
+    """Fit energy on TOs, FLOPs and any other counted feature, from a sweep LOG or the shipped PEN data.
+
+    By default: the paper's polynomials (degrees 1-3) of each feature on a seeded 60/40 split, Table-III metrics.
+    With --model/--cv/--pen/--report or several --features: multi-feature models, cross-validated.
+    """
     from .fit import FEATURES
 
+    if pen == bool(log):
+        raise click.UsageError("give a sweep LOG or --pen (not both)" if pen else "missing LOG (or --pen)")
+    models = [m.strip().lower() for m in model_spec.split(",") if m.strip()]
+    if pen or report or cv_spec or models != ["poly"] or len(feature_specs) != 1:
+        return _energy_fit(log, feature_specs, models, degrees, cv_spec, pen, pen_dir, table, report, trim_k, seed,
+                           test_size, select, plot_dir, profile, as_json)
+    features = feature_specs[0]
     feats = [f.strip().lower() for f in features.split(",") if f.strip()]
     bad = [f for f in feats if f not in FEATURES]
     if bad or not feats:
@@ -406,6 +430,42 @@ def fit_cmd(log, features, degrees, trim_k, seed, test_size, select, plot_dir, p
             click.echo(f"profile: {profile} (default fit {prof.selected[0]} degree {prof.selected[1]})")
 
 
+def _energy_fit(log, feature_specs, models, degrees, cv_spec, pen, pen_dir, table, report, trim_k, seed, test_size,
+                select, plot_dir, profile, as_json):
+    """``fit`` with several features, models or validations (:func:`calibration.fitcli.run_energy_fit`)."""
+    from .energy_model import MODELS
+    from .features import NOT_FEATURES
+
+    bad = [m for m in models if m not in MODELS]
+    if bad or not models:
+        raise click.UsageError(f"--model: expected a list of {', '.join(MODELS)}; got {','.join(models) or 'nothing'}")
+    for spec in feature_specs:
+        names = [f.strip().lower() for f in spec.split(",")]
+        if not any(names) or any(not n or n in NOT_FEATURES for n in names):
+            raise click.UsageError(f"--features: expected column names such as tos,flops,bos.mul; got {spec!r}")
+    if not 0 < test_size < 1:
+        raise click.UsageError("--test-size must be between 0 and 1")
+    if (pen_dir or report or table != "paper") and not pen:
+        raise click.UsageError("--pen-dir, --table and --report go with --pen")
+    degs = sorted(set(_ints(degrees, "--degree")))
+
+    def work():
+        from .fitcli import run_energy_fit
+
+        return run_energy_fit(log=log, pen=pen, pen_dir=pen_dir, table=table, feature_specs=feature_specs,
+                              models=models, degrees=degs, cv_spec=cv_spec, seed=seed, test_size=test_size,
+                              trim_k=trim_k, select=select, plot_dir=plot_dir, profile=profile, report=report,
+                              as_json=as_json, progress=not as_json)
+
+    from .energy_model import parse_cv
+
+    try:  # a bad --cv is a usage error, found before any counting
+        parse_cv(cv_spec or "split", test_size=test_size, seed=seed)
+    except CalibrationError as e:
+        raise click.UsageError(str(e)) from None
+    _wrap(work)
+
+
 # -- predict ------------------------------------------------------------------------------------------------------------
 @click.command("predict")
 @click.argument("model")
@@ -442,8 +502,8 @@ def predict_cmd(model, profile_path, width, activation, layers, image, sample_sh
     from .fit import label
 
     unit = res["unit"]
-    click.echo(f"{model}: {res['epochs']} epoch(s) x {res['samples']} samples, batch {res['batch_size']}; "
-               f"fit on {label(res['feature'])} degree {res['degree']}"
+    how = f"model {res['energy_model']}" if "energy_model" in res else f"fit on {label(res['feature'])} degree {res['degree']}"
+    click.echo(f"{model}: {res['epochs']} epoch(s) x {res['samples']} samples, batch {res['batch_size']}; {how}"
                + (" (profile built from ESTIMATES)" if res["kind"] == "estimate" else ""))
     for lv, v in res["levels"].items():
         tos = f"{v['tos']:,}" if v["tos"] is not None else "-"

@@ -36,13 +36,15 @@ class Metrics:
     precision_max: float
     abs_error_avg: float
     abs_error_max: float
+    mape: float = float("nan")  # mean absolute percentage error, %
 
     def to_dict(self) -> dict:
         return asdict(self)
 
 
 def metrics(y_true: Sequence[float], y_pred: Sequence[float]) -> Metrics:
-    """R², RMSE, precision 100·(1 − |ŷ − y| / y) min/avg/max, and average/max absolute error."""
+    """R², RMSE, precision 100·(1 − |ŷ − y| / y) min/avg/max, average/max absolute error and MAPE
+    (100·mean |ŷ − y| / |y|, i.e. 100 − average precision for positive energies)."""
     y = np.asarray(y_true, dtype=float)
     p = np.asarray(y_pred, dtype=float)
     if y.size == 0:
@@ -58,7 +60,8 @@ def metrics(y_true: Sequence[float], y_pred: Sequence[float]) -> Metrics:
                    precision_min=float(prec.min()) if prec.size else float("nan"),
                    precision_avg=float(prec.mean()) if prec.size else float("nan"),
                    precision_max=float(prec.max()) if prec.size else float("nan"),
-                   abs_error_avg=float(err.mean()), abs_error_max=float(err.max()))
+                   abs_error_avg=float(err.mean()), abs_error_max=float(err.max()),
+                   mape=float(100.0 - prec.mean()) if prec.size else float("nan"))
 
 
 @dataclass

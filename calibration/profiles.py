@@ -12,6 +12,8 @@ from .errors import CalibrationError
 from .fit import FEATURES, FitReport, PolyFit, fit_all, label
 
 PROFILE_FORMAT = "gatesim-calibration-profile/1"
+#: profiles with multi-feature energy models (:mod:`calibration.energy_model`); /1 profiles still load
+PROFILE_FORMAT_MODELS = "gatesim-calibration-profile/2"
 
 
 @dataclass
@@ -27,6 +29,23 @@ class Profile:
     source: str = ""
     notes: list[str] = field(default_factory=list)
     created: str = ""
+    models: list = field(default_factory=list)  # EnergyModel objects (profile format /2)
+    selected_model: str = ""  # EnergyModel.name of the default model
+
+    def model(self, name: str | None = None):
+        """The energy model predictions use: ``name`` (an :attr:`EnergyModel.name`), else the selected one; a
+        profile of polynomial fits only answers with its selected polynomial as an ``EnergyModel``."""
+        from .energy_model import EnergyModel
+
+        name = name or self.selected_model
+        if name:
+            for m in self.models:
+                if m.name == name:
+                    return m
+            raise CalibrationError(f"profile has no model {name!r} (have: {', '.join(m.name for m in self.models)})")
+        f = self.fit()
+        return EnergyModel("poly", (f.feature,), degree=f.degree, poly=f, unit=f.unit, train=f.train,
+                           validation=f.validation)
 
     def fit(self, feature: str | None = None, degree: int | None = None) -> PolyFit:
         feature = feature or self.selected[0]
@@ -48,10 +67,16 @@ class Profile:
         return f.predict_one(float(x))
 
     def to_dict(self) -> dict:
-        return {"format": PROFILE_FORMAT, "created": self.created, "source": self.source, "unit": self.unit,
-                "kind": self.kind, "meter": self.meter, "hardware": self.hardware, "table": self.table,
-                "workload": self.workload, "selected": {"feature": self.selected[0], "degree": self.selected[1]},
-                "notes": self.notes, "fits": [f.to_dict() for f in self.fits]}
+        d = {"format": PROFILE_FORMAT, "created": self.created, "source": self.source, "unit": self.unit,
+             "kind": self.kind, "meter": self.meter, "hardware": self.hardware, "table": self.table,
+             "workload": self.workload, "notes": self.notes}
+        if self.fits:
+            d.update(selected={"feature": self.selected[0], "degree": self.selected[1]},
+                     fits=[f.to_dict() for f in self.fits])
+        if self.models:
+            d.update(format=PROFILE_FORMAT_MODELS, selected_model=self.selected_model,
+                     models=[m.to_dict() for m in self.models])
+        return d
 
     def save(self, path: str | Path) -> None:
         from gatesim.datafile import write_file_atomic
@@ -62,9 +87,11 @@ class Profile:
     def from_dict(cls, d: Any, where: str = "profile") -> "Profile":
         if not isinstance(d, dict):
             raise CalibrationError(f"{where}: expected a JSON object")
-        if d.get("format") != PROFILE_FORMAT:
-            raise CalibrationError(f"{where}: not a calibration profile (expected format {PROFILE_FORMAT!r}, "
-                                   f"got {d.get('format')!r})")
+        if d.get("format") not in (PROFILE_FORMAT, PROFILE_FORMAT_MODELS):
+            raise CalibrationError(f"{where}: not a calibration profile (expected format {PROFILE_FORMAT!r} or "
+                                   f"{PROFILE_FORMAT_MODELS!r}, got {d.get('format')!r})")
+        if d.get("format") == PROFILE_FORMAT_MODELS:
+            return cls._from_models_dict(d, where)
         fits_raw = d.get("fits")
         if not isinstance(fits_raw, list) or not fits_raw:
             raise CalibrationError(f"{where}: no fits")
@@ -81,6 +108,27 @@ class Profile:
         return cls(fits, selected, d.get("table"), dict(d.get("hardware") or {}), str(d.get("meter", "")),
                    str(d.get("kind", "measurement")), str(d.get("unit", "J")), dict(d.get("workload") or {}),
                    str(d.get("source", "")), list(d.get("notes") or []), str(d.get("created", "")))
+
+    @classmethod
+    def _from_models_dict(cls, d: dict, where: str) -> "Profile":
+        from .energy_model import EnergyModel
+
+        raw = d.get("models")
+        if not isinstance(raw, list) or not raw:
+            raise CalibrationError(f"{where}: no models")
+        try:
+            models = [EnergyModel.from_dict(m) for m in raw]
+            fits = [PolyFit.from_dict(f) for f in d.get("fits") or []]
+        except CalibrationError as e:
+            raise CalibrationError(f"{where}: {e}") from None
+        name = str(d.get("selected_model") or models[0].name)
+        if name not in {m.name for m in models}:
+            raise CalibrationError(f"{where}: selected model {name!r} is not among the models")
+        sel = d.get("selected") if isinstance(d.get("selected"), dict) else {}
+        selected = (str(sel.get("feature", "")), int(sel.get("degree", 0) or 0))
+        return cls(fits, selected, d.get("table"), dict(d.get("hardware") or {}), str(d.get("meter", "")),
+                   str(d.get("kind", "measurement")), str(d.get("unit", "J")), dict(d.get("workload") or {}),
+                   str(d.get("source", "")), list(d.get("notes") or []), str(d.get("created", "")), models, name)
 
     @classmethod
     def load(cls, path: str | Path) -> "Profile":
@@ -112,6 +160,23 @@ def profile_from_report(report: FitReport, *, table: dict | None = None, hardwar
     return Profile(list(report.fits), selected, table, dict(hardware or {}), meter, kind, report.unit,
                    dict(workload or {}), report.source, list(report.notes),
                    time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()))
+
+
+def profile_from_energy(report, *, selected: str | None = None, table: dict | None = None,
+                        hardware: dict | None = None, meter: str = "", kind: str = "measurement",
+                        workload: dict | None = None) -> Profile:
+    """A profile holding every model of an :class:`calibration.energy_model.EnergyReport`; the default model is
+    ``selected`` (a model name such as ``tos,bytes:linear`` or ``tos:poly2``) or the one of lowest validation
+    RMSE among those that use TOs (else among all)."""
+    if selected:
+        report.get(selected)
+    else:
+        with_tos = [m for m in report.models if "tos" in m.features]
+        pool = with_tos or report.models
+        selected = min(pool, key=lambda m: (m.validation or m.train).rmse).name
+    return Profile([], ("", 0), table, dict(hardware or {}), meter, kind, report.unit, dict(workload or {}),
+                   report.source, list(report.notes), time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+                   list(report.models), selected)
 
 
 def fit_log(records: Sequence[dict], features: Sequence[str] = FEATURES, degrees: Sequence[int] = (1, 2, 3), *,
@@ -157,6 +222,9 @@ def predict_model(profile: Profile, model_factory: Callable, sample_shape: Seque
     model's TOs (priced with the profile's own transistor table) or FLOPs."""
     from .counting import default_count, workload_counts
 
+    if feature is None and degree is None and profile.models:
+        return _predict_with_model(profile, model_factory, sample_shape, batch_size=batch_size, samples=samples,
+                                   epochs=epochs, levels=levels, count_fn=count_fn, count_options=count_options)
     fit = profile.fit(feature, degree)
     opts = dict(count_options or {})
     if count_fn is None:
@@ -181,4 +249,35 @@ def predict_model(profile: Profile, model_factory: Callable, sample_shape: Seque
     return out
 
 
-__all__ = ["Profile", "profile_from_report", "fit_log", "predict_model", "PROFILE_FORMAT"]
+def _predict_with_model(profile: Profile, model_factory: Callable, sample_shape: Sequence[int], *, batch_size: int,
+                        samples: int, epochs: int, levels: Sequence[str], count_fn: Callable | None,
+                        count_options: dict | None) -> dict:
+    """:func:`predict_model` with the profile's selected energy model: the workload's counts (every column the
+    counter gives, ``params`` and ``steps``) are its features."""
+    from .counting import default_count, workload_counts
+
+    model = profile.model()
+    opts = dict(count_options or {})
+    if count_fn is None:
+        count_fn = default_count
+        if profile.table:
+            opts.setdefault("table", profile.table)
+    counted = (profile.workload or {}).get("counting") or {}
+    if count_fn is default_count and isinstance(counted.get("optimizer"), str):
+        opts.setdefault("optimizer", counted["optimizer"])
+    net = model_factory()
+    params = sum(p.numel() for p in net.parameters())
+    out = {"energy_model": model.name, "feature": ",".join(model.features), "degree": model.degree, "unit": profile.unit,
+           "kind": profile.kind, "levels": {}}
+    for lv in levels:
+        c = workload_counts(count_fn, model_factory, tuple(sample_shape), samples, batch_size, epochs, lv, **opts)
+        values = {k: v for k, v in c.items() if isinstance(v, (int, float)) and not isinstance(v, bool)}
+        values.setdefault("params", params)
+        out["levels"][lv] = {"tos": c.get("tos"), "flops": c.get("flops"), "steps": c.get("steps"),
+                             "energy": model.predict_one(values)}
+    out["note"] = f"model {model.name}: {model.equation()}; {model.cv or 'no validation recorded'}"
+    return out
+
+
+__all__ = ["Profile", "profile_from_report", "profile_from_energy", "fit_log", "predict_model", "PROFILE_FORMAT",
+           "PROFILE_FORMAT_MODELS"]

@@ -1,10 +1,14 @@
-"""Number formats: how many exponent and significand bits an operation works on.
+"""Number formats: how many exponent and significand bits an operation works on; and floating-point operands as
+the bit patterns a unit sees (:func:`encode_floats`, :func:`decode_floats`, :func:`float_fields`).
 
 ``significand_bits`` counts the hidden bit (IEEE fp32: 24). Integer formats have only a width.
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
+
+import numpy as np
 
 from .errors import GatesimError
 
@@ -93,3 +97,118 @@ def format_from_mapping(name: str, data: dict) -> NumberFormat:
     else:
         sig = data.get("significand_bits")
     return NumberFormat(name, kind, data.get("exponent_bits", 0), sig)
+
+
+# -- floating-point operands: reals <-> bit patterns --------------------------------------------------------------------
+def _field_masks(fmt: NumberFormat) -> tuple[int, int, int]:
+    frac_bits = fmt.significand_bits - 1
+    return frac_bits, (1 << fmt.exponent_bits) - 1, (1 << fmt.exponent_bits - 1) - 1
+
+
+def _encode_exact(values: np.ndarray, fmt: NumberFormat) -> np.ndarray:
+    """IEEE-754 style encoding of float64 values into ``fmt`` (bias 2^(E-1)-1, subnormals, round to nearest even,
+    overflow to infinity, NaN as the quiet NaN), exactly, with integer arithmetic: ``uint64`` patterns (object
+    ints beyond 64 bits)."""
+    frac_bits, emax_field, bias = _field_masks(fmt)
+    out = np.empty(values.size, dtype=object)
+    for i, x in enumerate(values.tolist()):
+        sign = 1 if math.copysign(1.0, x) < 0 else 0
+        a = abs(x)
+        if math.isnan(x):
+            e, f = emax_field, 1 << (frac_bits - 1) if frac_bits else 1
+        elif math.isinf(a):
+            e, f = emax_field, 0
+        elif a == 0:
+            e, f = 0, 0
+        else:
+            m, ex = math.frexp(a)  # a = m 2^ex, m in [0.5, 1)
+            big = int(m * (1 << 53))  # a = big 2^(ex - 53), exactly
+            eb = ex - 1 + bias  # biased exponent of the leading bit
+            shift = 53 - fmt.significand_bits + (1 - eb if eb < 1 else 0)
+            if shift <= 0:
+                q = big << -shift
+            else:
+                q, rem = big >> shift, big & ((1 << shift) - 1)
+                half = 1 << (shift - 1)
+                if rem > half or (rem == half and q & 1):
+                    q += 1
+            if eb < 1:  # subnormal: q counts units of the smallest subnormal; q = 2^frac_bits is the smallest normal
+                e, f = (1, 0) if q >> frac_bits else (0, q)
+            else:
+                if q >> fmt.significand_bits:  # rounding carried into a new leading bit
+                    q >>= 1
+                    eb += 1
+                e, f = (emax_field, 0) if eb >= emax_field else (eb, q - (1 << frac_bits))
+        out[i] = (sign << (fmt.exponent_bits + frac_bits)) | (e << frac_bits) | f
+    return out if fmt.bits > 64 else out.astype(np.uint64)
+
+
+def encode_floats(values, fmt: "NumberFormat | str") -> np.ndarray:
+    """Bit patterns (``uint64``; object ints beyond 64 bits) of real ``values`` in a floating-point format, each
+    rounded to nearest even: numpy's casts for fp16/fp32/fp64, torch's for bf16 and fp8 (``fp8-e4m3`` is OCP's
+    E4M3FN: no infinities, overflow becomes NaN), tf32 as fp32 rounded to 10 fraction bits, and exact integer
+    arithmetic (:func:`_encode_exact`, IEEE-style) for any custom format. Bit 0 is the last fraction bit."""
+    f = fmt if isinstance(fmt, NumberFormat) else get_format(fmt)
+    if not f.is_float:
+        raise FormatError(f"format {f.name!r} is an integer format; floats encode into float formats")
+    x = np.asarray(values, dtype=np.float64).ravel()
+    native = {("fp64", 11, 53): np.float64, ("fp32", 8, 24): np.float32, ("fp16", 5, 11): np.float16}
+    key = (f.name, f.exponent_bits, f.significand_bits)
+    if key in native:
+        dt = native[key]
+        with np.errstate(over="ignore", invalid="ignore"):
+            bits = x.astype(dt).view(np.dtype(f"u{np.dtype(dt).itemsize}"))
+        return bits.astype(np.uint64)
+    if key == ("tf32", 8, 11):
+        return encode_floats(_encode_tf32(x), "fp32") >> np.uint64(13)
+    torch_names = {("bf16", 8, 8): "bfloat16", ("fp8-e4m3", 4, 4): "float8_e4m3fn", ("fp8-e5m2", 5, 3): "float8_e5m2"}
+    if key in torch_names:
+        import torch
+
+        t = torch.from_numpy(x).to(getattr(torch, torch_names[key]))
+        ints = t.view(torch.uint8 if t.element_size() == 1 else torch.int16).numpy().astype(np.int64)
+        return (ints & ((1 << f.bits) - 1)).astype(np.uint64)
+    return _encode_exact(x, f)
+
+
+def _encode_tf32(x: np.ndarray) -> np.ndarray:
+    """fp32 values rounded (to nearest even) to tf32's 10 fraction bits, as float64."""
+    b = encode_floats(x, "fp32").astype(np.uint64)
+    low = b & np.uint64(0x1FFF)
+    keep = b >> np.uint64(13)
+    up = (low > 0x1000) | ((low == 0x1000) & ((keep & np.uint64(1)) == 1))
+    special = ((b >> np.uint64(23)) & np.uint64(0xFF)) == 0xFF
+    r = np.where(special, b, (keep + up.astype(np.uint64)) << np.uint64(13))
+    return r.astype(np.uint32).view(np.float32).astype(np.float64)
+
+
+def decode_floats(bits, fmt: "NumberFormat | str") -> np.ndarray:
+    """float64 values of bit patterns of a floating-point format (exact where float64 holds them)."""
+    f = fmt if isinstance(fmt, NumberFormat) else get_format(fmt)
+    frac_bits, emax_field, bias = _field_masks(f)
+    out = []
+    for b in np.asarray(bits, dtype=object).ravel().tolist():
+        b = int(b)
+        sign = -1.0 if (b >> (f.bits - 1)) & 1 else 1.0
+        e, frac = (b >> frac_bits) & emax_field, b & ((1 << frac_bits) - 1)
+        if e == emax_field and not (f.name == "fp8-e4m3" and frac != (1 << frac_bits) - 1):
+            out.append(sign * math.inf if frac == 0 else math.nan)
+        elif e == 0:
+            out.append(sign * math.ldexp(frac, 1 - bias - frac_bits))
+        else:
+            out.append(sign * math.ldexp(frac | (1 << frac_bits), e - bias - frac_bits))
+    return np.asarray(out, dtype=np.float64)
+
+
+def float_fields(bits, fmt: "NumberFormat | str") -> dict[str, np.ndarray]:
+    """``sign``, ``exponent`` (biased field), ``fraction`` and ``significand`` (fraction with the hidden bit, 0
+    for zeros and subnormals' missing bit) of bit patterns: what a datapath port of that width sees."""
+    f = fmt if isinstance(fmt, NumberFormat) else get_format(fmt)
+    frac_bits, emax_field, _ = _field_masks(f)
+    b = np.asarray(bits, dtype=object)
+    exp = (b >> frac_bits) & emax_field
+    frac = b & ((1 << frac_bits) - 1)
+    sig = frac | np.where(exp != 0, 1 << frac_bits, 0).astype(object)
+    cast = (lambda a: a.astype(np.uint64)) if f.bits <= 64 else (lambda a: a)
+    return {"sign": cast((b >> (f.bits - 1)) & 1), "exponent": cast(exp), "fraction": cast(frac),
+            "significand": cast(sig)}

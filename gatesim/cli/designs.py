@@ -118,14 +118,28 @@ def verify_cmd(obj, design, width, params, vectors, seed, as_json):
 @click.option("--vectors", "-n", type=int, default=100_000, show_default=True, callback=_positive,
               help="Uniformly random input vectors, applied one after another.")
 @click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True)
+@click.option("--operands", "operand_specs", multiple=True, metavar="SPEC",
+              help="Operand distribution, one run per option: DIST for every port, DIST+DIST for the ports in "
+                   "order, or a=DIST+b=DIST. DIST: uniform, normal:MEAN,STD, relu-normal:MEAN,STD, sparse:P,STD, "
+                   "zeros, constant:V, repeated:RUN,STD, lowbits:BITS,STD, sorted:STD.")
+@click.option("--format", "fmt", default=None, help="Encode real operands in this number format (fp32, bf16, ...): "
+              "ports as wide as the format take its bit pattern, as wide as its significand the significand.")
+@click.option("--no-cache", is_flag=True, help="Simulate even when the result is cached.")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 @click.pass_obj
-def activity_cmd(obj, design, width, params, library, vectors, seed, as_json):
-    """Switching activity of DESIGN under uniformly random operands: toggles per operation."""
+def activity_cmd(obj, design, width, params, library, vectors, seed, operand_specs, fmt, no_cache, as_json):
+    """Switching activity of DESIGN: toggles per operation, under uniformly random operands or named
+    distributions (--operands), compared with uniform."""
     from ..simulation import switching_activity
     from ..verify import random_vectors
 
     _, net = _build(obj, design, width, params)
+    if operand_specs or fmt:
+        from .operands import activity_under_operands
+
+        activity_under_operands(net, design, width, library, vectors, seed, operand_specs or ("uniform",), fmt,
+                                not no_cache, as_json)
+        return
     widths = {p: len(b) for p, b in net.inputs.items()}
     act = switching_activity(net, library=library, **random_vectors(widths, vectors, np_rng(seed)))
     if as_json:
