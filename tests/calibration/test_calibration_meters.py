@@ -36,7 +36,11 @@ def make_tree(root: Path, packages=1, dram=True, core=True, energy=0, max_range=
 
 
 def set_energy(root: Path, zone: str, value: int):
-    (next(root.rglob(zone)) / "energy_uj").write_text(f"{value}\n")
+    """Replace the counter file in one step, as sysfs does: a background poll must never see it half written."""
+    f = next(root.rglob(zone)) / "energy_uj"
+    tmp = f.with_name("energy_uj.new")
+    tmp.write_text(f"{value}\n")
+    os.replace(tmp, f)
 
 
 def test_zones_are_packages_and_dram(tmp_path):
