@@ -3,8 +3,9 @@
 ``circuits.build("ripple-carry-adder", width=24)`` returns a :class:`gatesim.Netlist`;
 ``circuits.designs()`` lists what is registered; ``circuits.register`` adds your own.
 """
-from .registry import Design, build, cell, designs, get, load_plugins, reference, register
-from . import adders, comparators  # noqa: F401  (importing registers the designs)
+from .registry import (ROLES, Design, build, build_role, cell, decoder, designs, get, load_plugins, reference,
+                       register, stimulus)
+from . import adders, comparators, shifters  # noqa: F401  (importing registers the designs)
 from . import multipliers, dividers, roots  # noqa: F401
 from .adders import (
     carry_lookahead_adder,
@@ -25,13 +26,21 @@ from .multipliers import (
     wallace_multiplier,
 )
 from .roots import digit_recurrence_sqrt, newton_raphson_sqrt
+from .shifters import (
+    crossbar_shifter,
+    logarithmic_shifter,
+    priority_leading_zero_counter,
+    tree_leading_zero_counter,
+)
 
 __all__ = [
-    "Design", "build", "cell", "designs", "get", "load_plugins", "reference", "register",
+    "ROLES", "Design", "build", "build_role", "cell", "decoder", "designs", "get", "load_plugins", "reference",
+    "register", "stimulus",
     "full_adder", "half_adder", "ripple_carry_adder", "subtractor", "kogge_stone_adder", "carry_lookahead_adder",
     "magnitude_comparator",
     "booth_wallace_multiplier", "array_multiplier", "wallace_multiplier", "dadda_multiplier",
     "booth_encoder", "booth_selector",
     "srt_divider", "restoring_divider", "nonrestoring_divider",
     "newton_raphson_sqrt", "digit_recurrence_sqrt",
+    "logarithmic_shifter", "crossbar_shifter", "tree_leading_zero_counter", "priority_leading_zero_counter",
 ]

@@ -22,7 +22,7 @@ Designs:
 * ``srt-divider`` -- radix-2 SRT: carry-save partial remainder, quotient digit in {-1, 0, +1}
   chosen from a 4-bit estimate of the remainder's top bits, one unrolled stage per quotient digit
   (n+2 stages), the redundant quotient converted by one final subtraction (P - N, on the named
-  ``final_adder``), corrected by the sign of the final remainder.
+  ``adder``), corrected by the sign of the final remainder.
 * ``restoring-divider`` -- one compare/subtract (named ``adder``) and a restoring MUX per bit.
 * ``nonrestoring-divider`` -- one add-or-subtract (named ``adder``) per bit, digits {-1, +1}.
 """
@@ -30,7 +30,7 @@ from __future__ import annotations
 
 from gatesim.netlist import Netlist
 
-from .multipliers import _Logic, add_with, check_adder
+from .logic import Logic, Parts
 from .registry import register
 
 
@@ -49,7 +49,7 @@ def divider_reference(width: int, **_):
     return ref
 
 
-def _operands(lg: _Logic, width: int):
+def _operands(lg: Logic, width: int):
     net = lg.net
     a, b = net.input("a", width), net.input("b", width)
     return a[:-1] + [lg.c1], b[:-1] + [lg.c1]
@@ -59,19 +59,19 @@ def _operands(lg: _Logic, width: int):
 def restoring_divider(width: int, adder: str = "ripple-carry-adder") -> Netlist:
     """Restoring division: per quotient bit, D = 2R - B on the named adder; keep D if it is >= 0."""
     design = "restoring-divider"
-    check_adder(design, adder, width)
     net = Netlist(name="restoring_divider")
-    lg = _Logic(net)
+    lg = Logic(net)
+    parts = Parts(lg, design, adder=adder)
     n = width
     A, B = _operands(lg, n)
     nB = [lg.NOT(x) for x in B]  # n bits (top bit 0)
-    D, q = add_with(lg, design, adder, A, nB, lg.c1, "sub0")  # A - B, q = no borrow
+    D, q = parts.add(A, nB, lg.c1, "sub0")  # A - B, q = no borrow
     qs = [q]
     R = [lg.MUX(q, x, d) for x, d in zip(A, D)]
     nB1 = nB + [lg.c1]  # ~B in n+1 bits
     for j in range(n + 1):
         R2 = [lg.c0] + R  # 2R < 2B: n+1 bits
-        D, q = add_with(lg, design, adder, R2, nB1, lg.c1, f"sub{j + 1}")
+        D, q = parts.add(R2, nB1, lg.c1, f"sub{j + 1}")
         qs.append(q)
         R = [lg.MUX(q, x, d) for x, d in zip(R2[:n], D[:n])]  # both fit n bits
     net.output("q", qs[::-1])
@@ -83,19 +83,19 @@ def restoring_divider(width: int, adder: str = "ripple-carry-adder") -> Netlist:
 def nonrestoring_divider(width: int, adder: str = "ripple-carry-adder") -> Netlist:
     """Non-restoring division: R <- 2R - B if R >= 0 else 2R + B (named adder), quotient bit = R >= 0."""
     design = "nonrestoring-divider"
-    check_adder(design, adder, width + 1)
     net = Netlist(name="nonrestoring_divider")
-    lg = _Logic(net)
+    lg = Logic(net)
+    parts = Parts(lg, design, adder=adder)
     n = width
     A, B = _operands(lg, n)
     B1 = B + [lg.c0]  # n+1 bits
     # R is an (n+1)-bit two's-complement remainder, -B <= R < B
-    R, _ = add_with(lg, design, adder, A + [lg.c0], [lg.NOT(x) for x in B1], lg.c1, "sub0")
+    R, _ = parts.add(A + [lg.c0], [lg.NOT(x) for x in B1], lg.c1, "sub0")
     qs = [lg.NOT(R[n])]
     for j in range(n + 1):
         sub = qs[-1]  # R >= 0: subtract
         R2 = [lg.c0] + R[:n]  # 2R modulo 2**(n+1) (the result is in range)
-        R, _ = add_with(lg, design, adder, R2, [lg.XOR(x, sub) for x in B1], sub, f"addsub{j + 1}")
+        R, _ = parts.add(R2, [lg.XOR(x, sub) for x in B1], sub, f"addsub{j + 1}")
         qs.append(lg.NOT(R[n]))
     net.output("q", qs[::-1])
     # remainder = R if R >= 0 else R + B: nonzero iff R != 0 and R + B != 0
@@ -104,7 +104,7 @@ def nonrestoring_divider(width: int, adder: str = "ripple-carry-adder") -> Netli
 
 
 @register("srt-divider", kind="divider", reference=divider_reference, min_width=2, max_width=64)
-def srt_divider(width: int, final_adder: str = "ripple-carry-adder") -> Netlist:
+def srt_divider(width: int, adder: str = "ripple-carry-adder") -> Netlist:
     """Radix-2 SRT division: carry-save remainder, digits {-1,0,1} from a 4-bit estimate, one stage per digit (the paper's divider).
 
     Scaling: w = W / 2**(n+1) with W_0 = A (w_0 = x/2, x = A/2**n in [1/2, 1)), d = D / 2**(n+1) with
@@ -118,9 +118,10 @@ def srt_divider(width: int, final_adder: str = "ripple-carry-adder") -> Netlist:
     design = "srt-divider"
     n = width
     T = n + 4
-    check_adder(design, final_adder, T, role="final_adder")
     net = Netlist(name="srt_divider")
-    lg = _Logic(net)
+    lg = Logic(net)
+    parts = Parts(lg, design, adder=adder)
+    parts._part("adder", T, {"a", "b", "cin"}, {"sum", "cout"})  # a bad adder fails before any gate is built
     A, B = _operands(lg, n)
     c0 = lg.c0
     D = [c0] + B + [c0] * (T - n - 1)  # 2B in T bits
@@ -142,10 +143,10 @@ def srt_divider(width: int, final_adder: str = "ripple-carry-adder") -> Netlist:
             S.append(s)
             C.append(c)
         C = C[:T]
-    W, _ = add_with(lg, design, final_adder, S, C, c0, "remainder_adder")
+    W, _ = parts.add(S, C, c0, "remainder_adder")
     sign = W[T - 1]
     P, N = pos_bits[::-1], neg_bits[::-1]
-    q, _ = add_with(lg, design, final_adder, P, [lg.NOT(x) for x in N], lg.NOT(sign), "quotient_adder")
+    q, _ = parts.add(P, [lg.NOT(x) for x in N], lg.NOT(sign), "quotient_adder")
     net.output("q", q)
     net.output("sticky", lg.AND(lg.or_tree(W), lg.NOT(lg.sum_is_zero(W, D))))
     return net

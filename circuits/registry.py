@@ -17,6 +17,17 @@ Register your own design with the decorator::
 
 From the command line, designs in another package are found through the entry-point group
 ``gatesim.circuits`` (each entry point names a module to import), or with ``gatesim --plugin MODULE``.
+
+**Sizes.** An integer design is sized by a ``width`` in bits; a floating-point unit by a number
+``format`` (``register(..., sized_by="format")``, builder ``(format: NumberFormat, **params)``):
+``build("fp-adder", format="fp32")``.
+
+**Roles.** A design composed of other registered designs names each by the *role* it fills, and
+the parameter carrying the choice is named after the role everywhere: ``adder``, ``multiplier``,
+``divider``, ``root``, ``comparator``, ``shifter``, ``leading_zero_counter`` (:data:`ROLES`). A
+composite builds its parts with :func:`build_role`, which passes down to each part every role
+choice the part accepts as a parameter: ``build("fp-fma", format="fp32", adder="kogge-stone-adder")``
+puts Kogge-Stone adders in the FMA *and* in its multiplier's final adder.
 """
 from __future__ import annotations
 
@@ -32,10 +43,23 @@ import networkx as nx
 
 from gatesim.cells import register_cell
 from gatesim.errors import DesignError, GatesimError
+from gatesim.formats import FormatError, NumberFormat, parse_format
 from gatesim.netlist import Netlist, gc_paused
 
 Reference = Callable[[dict], dict]
 MAX_WIDTH = 4096  # bits: the widest operand any design is built for unless it says otherwise
+
+#: role -> registry kinds a design must have to fill it; a parameter choosing the design for a role
+#: carries the role's name in every design.
+ROLES: dict[str, tuple[str, ...]] = {
+    "adder": ("adder",),
+    "multiplier": ("multiplier",),
+    "divider": ("divider",),
+    "root": ("sqrt", "root"),
+    "comparator": ("comparator",),
+    "shifter": ("shifter",),
+    "leading_zero_counter": ("leading-zero-counter",),
+}
 
 
 @dataclass(frozen=True)
@@ -50,8 +74,47 @@ class Design:
     min_width: int = 1
     max_width: int | None = None
     params: dict = field(default_factory=dict)  # extra parameter -> default
+    sized_by: str = "width"  # "width" (bits) or "format" (a NumberFormat)
+    vectors: Callable | None = None  # (size, **params) -> test vectors for verify (see gatesim.verify.Stimulus)
+    decode: Callable | None = None  # (size, **params) -> (port, value) -> readable text
 
-    def check(self, width: int, params: dict) -> None:
+    @property
+    def roles(self) -> tuple[str, ...]:
+        """The parameters that choose a registered design for a role."""
+        return tuple(p for p in self.params if p in ROLES)
+
+    def size(self, width, params: dict):
+        """The design's size from ``build``'s arguments: an int width, or the NumberFormat of a
+        format-sized design (given as ``format=...`` or in place of the width); pops ``format``."""
+        if self.sized_by == "format":
+            fmt = params.pop("format", None)
+            if fmt is None:
+                if width is None:
+                    raise DesignError(f"{self.name}: give a number format (format=\"fp32\", ...)")
+                if isinstance(width, int):
+                    raise DesignError(f"{self.name} is sized by a number format (format=...), not a width")
+                fmt = width
+            elif width is not None:
+                raise DesignError(f"{self.name}: give a format or a width, not both")
+            try:
+                return parse_format(fmt)
+            except FormatError as e:
+                raise DesignError(f"{self.name}: {e}") from None
+        if "format" in params and "format" not in self.params:
+            raise DesignError(f"{self.name} is sized by a width in bits, not a number format")
+        if width is None:
+            raise DesignError(f"{self.name}: give a width in bits")
+        return width
+
+    def check(self, width, params: dict) -> None:
+        unknown = [p for p in params if p not in self.params]
+        if self.sized_by == "format":
+            if not isinstance(width, NumberFormat):
+                raise DesignError(f"{self.name}: expected a number format, got {width!r}")
+            if unknown:
+                allowed = ", ".join(self.params) or "none"
+                raise DesignError(f"{self.name}: unknown parameter {unknown[0]!r} (allowed: {allowed})")
+            return
         if isinstance(width, bool) or not isinstance(width, int):
             raise DesignError(f"{self.name}: width must be an integer, got {width!r}")
         top = self.max_width if self.max_width is not None else MAX_WIDTH
@@ -68,8 +131,18 @@ _REGISTRY: dict[str, Design] = {}
 _plugins_loaded = False
 
 
-def register(name: str, *, kind: str, reference=None, description: str = "", min_width: int = 1, max_width=None):
-    """Decorator registering ``builder(width, **params) -> Netlist`` under ``name``."""
+def register(name: str, *, kind: str, reference=None, description: str = "", min_width: int = 1, max_width=None,
+             sized_by: str = "width", vectors=None, decode=None):
+    """Decorator registering ``builder(width, **params) -> Netlist`` under ``name``
+    (``builder(format, **params)`` with ``sized_by="format"``).
+
+    ``reference(size, **params)`` returns the Python-integer model verify compares with;
+    ``vectors(size, **params)`` optionally returns the :class:`gatesim.verify.Stimulus` verify draws
+    from (default: edge cases and uniformly random bits); ``decode(size, **params)`` optionally
+    returns ``(port, value) -> str`` for printing values (a float's value, say).
+    """
+    if sized_by not in ("width", "format"):
+        raise DesignError(f"register {name!r}: sized_by must be 'width' or 'format', got {sized_by!r}")
 
     def deco(builder):
         sig = inspect.signature(builder)
@@ -79,7 +152,8 @@ def register(name: str, *, kind: str, reference=None, description: str = "", min
             if p.default is not inspect.Parameter.empty
         }
         doc = description or (inspect.getdoc(builder) or "").split("\n")[0]
-        _REGISTRY[name] = Design(name, builder, reference, kind, doc, min_width, max_width, params)
+        _REGISTRY[name] = Design(name, builder, reference, kind, doc, min_width, max_width, params, sized_by,
+                                 vectors, decode)
         return builder
 
     return deco
@@ -120,31 +194,91 @@ def designs() -> list[Design]:
     return sorted(_REGISTRY.values(), key=lambda d: (d.kind, d.name))
 
 
-def build(name: str, width: int, **params) -> Netlist:
-    """Build the netlist of design ``name`` at ``width`` bits."""
+def build(name: str, width=None, **params) -> Netlist:
+    """Build the netlist of design ``name`` at ``width`` bits (``format=...`` for a floating-point unit)."""
     d = get(name)
-    d.check(width, params)
+    size = d.size(width, params)
+    d.check(size, params)
     try:
         with gc_paused():
-            net = d.builder(width, **params)
+            net = d.builder(size, **params)
     except GatesimError:
         raise
     except (TypeError, ValueError) as e:  # e.g. a parameter of the wrong type reaching a user's builder
-        raise DesignError(f"{name}: cannot build at width {width} with {params}: {type(e).__name__}: {e}") from None
+        at = f"format {size.spec}" if d.sized_by == "format" else f"width {size}"
+        raise DesignError(f"{name}: cannot build at {at} with {params}: {type(e).__name__}: {e}") from None
     if not isinstance(net, Netlist):
         raise DesignError(f"{name}: the builder returned {type(net).__name__}, not a gatesim Netlist")
     net.graph["design"] = name
-    net.graph["params"] = {"width": width, **params}
+    net.graph["params"] = {"format": size.spec, **params} if d.sized_by == "format" else {"width": size, **params}
     return net
 
 
-def reference(name: str, width: int, **params) -> Reference:
-    """The Python-integer reference function of design ``name`` at ``width`` bits."""
+def reference(name: str, width=None, **params) -> Reference:
+    """The Python-integer reference function of design ``name`` at ``width`` bits (or ``format=...``)."""
     d = get(name)
-    d.check(width, params)
+    size = d.size(width, params)
+    d.check(size, params)
     if d.reference is None:
         raise DesignError(f"design {name!r} has no reference model to verify against")
-    return d.reference(width, **params)
+    return d.reference(size, **params)
+
+
+def stimulus(name: str, width=None, **params):
+    """The design's own test vectors (a :class:`gatesim.verify.Stimulus`), or None for the default ones."""
+    d = get(name)
+    size = d.size(width, params)
+    d.check(size, params)
+    return d.vectors(size, **params) if d.vectors else None
+
+
+def decoder(name: str, width=None, **params):
+    """``(port, value) -> str`` describing values of the design's ports, or None."""
+    d = get(name)
+    size = d.size(width, params)
+    d.check(size, params)
+    return d.decode(size, **params) if d.decode else None
+
+
+def build_role(parent: str, role: str, choices: dict, width: int, **params) -> Netlist:
+    """The design chosen for ``role`` (``choices[role]``), built at ``width`` for use inside ``parent``.
+
+    Every other role choice in ``choices`` that the chosen design accepts as a parameter is passed
+    down to it (``params``, the part's own settings, win), so a choice made for a role reaches every
+    circuit inside. One shared, frozen netlist per design, width and parameters.
+    """
+    kinds = ROLES.get(role)
+    if kinds is None:
+        raise DesignError(f"{parent}: unknown role {role!r} (roles: {', '.join(ROLES)})")
+    name = choices.get(role)
+    if not isinstance(name, str):
+        raise DesignError(f"{parent}: {role} must be a design name, got {name!r}")
+    try:
+        d = get(name)
+    except DesignError as e:
+        raise DesignError(f"{parent}: {role} {name!r}: {e}") from None
+    if d.kind not in kinds:
+        raise DesignError(f"{parent}: {role} {name!r} is not a registered {kinds[0]} (its kind is {d.kind})")
+    if d.sized_by != "width":
+        raise DesignError(f"{parent}: {role} {name!r} is sized by a number format, not a width")
+    passed = {r: v for r, v in choices.items() if r != role and r in d.params}
+    passed.update(params)
+    try:
+        d.check(width, passed)
+    except DesignError as e:
+        raise DesignError(f"{parent}: {role} {name!r} cannot be built at {width} bits ({e})") from None
+    try:
+        key = tuple(sorted(passed.items()))
+        hash(key)
+    except TypeError:
+        raise DesignError(f"{parent}: {role} {name!r}: parameters must be plain values, got {passed}") from None
+    return _built(name, width, key, d.builder)
+
+
+@functools.lru_cache(maxsize=None)
+def _built(name: str, width: int, params: tuple, builder) -> Netlist:
+    """One shared, frozen build per design, width, parameters and builder (a re-registered name builds afresh)."""
+    return nx.freeze(build(name, width, **dict(params)))
 
 
 def cell(builder):

@@ -1,16 +1,36 @@
-"""Number formats: how many exponent and significand bits an operation works on; and floating-point operands as
-the bit patterns a unit sees (:func:`encode_floats`, :func:`decode_floats`, :func:`float_fields`).
+"""Number formats: how many exponent and significand bits an operation works on.
 
-``significand_bits`` counts the hidden bit (IEEE fp32: 24). Integer formats have only a width.
+``significand_bits`` counts the hidden bit (IEEE fp32: 24). Integer formats have only a width
+(two's complement, signed).
+
+Floating-point encodings (``nonfinite``):
+
+* ``"ieee"`` -- IEEE 754 binary interchange: the all-ones exponent holds infinities (fraction 0) and
+  NaNs (fraction != 0; quiet when the fraction's top bit is 1, signaling otherwise). fp16, bf16,
+  tf32, fp32, fp64 and OCP fp8 E5M2 (``torch.float8_e5m2``).
+* ``"nan-only"`` -- OCP 8-bit floating point E4M3 (``torch.float8_e4m3fn``): no infinities; the
+  all-ones exponent is an ordinary binade except for the all-ones fraction, the one NaN pattern per
+  sign. A result IEEE would round to an infinity (overflow, x/0, an infinite operand of a conversion)
+  saturates to the largest finite value of that sign, as torch's conversions to ``float8_e4m3fn``
+  do; the exception flags are IEEE's.
+
+Formats by name: the built-ins below, ``eXmY`` for X exponent bits and Y stored fraction bits
+(``e6m9``; ``e4m3fn`` for the nan-only encoding), ``intN`` for an N-bit integer.
+
+Floating-point operands as the bit patterns a unit sees: :func:`encode_floats`, :func:`decode_floats`,
+:func:`float_fields`.
 """
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
 
 import numpy as np
 
 from .errors import GatesimError
+
+NONFINITE = ("ieee", "nan-only")
 
 
 class FormatError(GatesimError, ValueError):
@@ -25,6 +45,7 @@ class NumberFormat:
     kind: str  # "float" or "int"
     exponent_bits: int = 0
     significand_bits: int = 0  # floats: hidden bit included; ints: the width
+    nonfinite: str = "ieee"  # floats: "ieee" or "nan-only" (see the module docstring)
 
     def __post_init__(self):
         if self.kind not in ("float", "int"):
@@ -35,6 +56,12 @@ class NumberFormat:
                 raise FormatError(f"format {self.name!r}: {field} must be an integer in {lo}..128, got {v!r}")
         if self.kind == "int" and self.exponent_bits:
             raise FormatError(f"format {self.name!r}: an integer format has no exponent")
+        if self.nonfinite not in NONFINITE:
+            raise FormatError(f"format {self.name!r}: nonfinite must be one of {', '.join(NONFINITE)}, got {self.nonfinite!r}")
+        if self.kind == "int" and self.nonfinite != "ieee":
+            raise FormatError(f"format {self.name!r}: an integer format has no NaN encoding")
+        if self.kind == "float" and self.nonfinite == "nan-only" and self.significand_bits < 3:
+            raise FormatError(f"format {self.name!r}: a nan-only format needs at least 2 fraction bits")
 
     @property
     def is_float(self) -> bool:
@@ -45,14 +72,45 @@ class NumberFormat:
         """Storage width: sign + exponent + fraction for floats, the width for integers."""
         return 1 + self.exponent_bits + self.significand_bits - 1 if self.is_float else self.significand_bits
 
+    @property
+    def fraction_bits(self) -> int:
+        """Stored fraction bits (significand bits less the hidden bit)."""
+        return self.significand_bits - 1
+
+    @property
+    def bias(self) -> int:
+        """Exponent bias, 2**(e-1) - 1."""
+        return (1 << (self.exponent_bits - 1)) - 1
+
+    @property
+    def has_infinity(self) -> bool:
+        return self.nonfinite == "ieee"
+
+    @property
+    def max_exponent_field(self) -> int:
+        """Largest biased exponent field of a finite number."""
+        return (1 << self.exponent_bits) - (2 if self.has_infinity else 1)
+
+    @property
+    def spec(self) -> str:
+        """A name :func:`parse_format` reads back to this format: the built-in name, else ``eXmY`` / ``intN``."""
+        if BUILTIN_FORMATS.get(self.name) == self:
+            return self.name
+        if not self.is_float:
+            return f"int{self.significand_bits}"
+        return f"e{self.exponent_bits}m{self.fraction_bits}" + ("fn" if self.nonfinite == "nan-only" else "")
+
     def to_dict(self) -> dict:
-        return {"name": self.name, "kind": self.kind, "exponent_bits": self.exponent_bits, "significand_bits": self.significand_bits}
+        d = {"name": self.name, "kind": self.kind, "exponent_bits": self.exponent_bits, "significand_bits": self.significand_bits}
+        if self.nonfinite != "ieee":
+            d["nonfinite"] = self.nonfinite
+        return d
 
 
 BUILTIN_FORMATS: dict[str, NumberFormat] = {
     f.name: f
     for f in [
-        NumberFormat("fp8-e4m3", "float", 4, 4),
+        NumberFormat("fp8-e4m3", "float", 4, 4, "nan-only"),
         NumberFormat("fp8-e5m2", "float", 5, 3),
         NumberFormat("fp16", "float", 5, 11),
         NumberFormat("bf16", "float", 8, 8),
@@ -66,24 +124,43 @@ BUILTIN_FORMATS: dict[str, NumberFormat] = {
     ]
 }
 
+_SPEC = re.compile(r"^e(\d+)m(\d+)(fn)?$")
+_INT = re.compile(r"^int(\d+)$")
+
 
 def get_format(name: str, custom: dict[str, NumberFormat] | None = None) -> NumberFormat:
-    """A built-in format by name, or one of ``custom``."""
+    """A built-in format by name, one of ``custom``, or a spec: ``eXmY`` (``eXmYfn``: nan-only), ``intN``."""
     if custom and name in custom:
         return custom[name]
     f = BUILTIN_FORMATS.get(name)
-    if f is None:
-        known = ", ".join(dict.fromkeys(list(BUILTIN_FORMATS) + list(custom or {})))
-        raise FormatError(f"unknown number format {name!r} (known: {known})")
-    return f
+    if f is not None:
+        return f
+    m = _SPEC.match(name) if isinstance(name, str) else None
+    if m:
+        return NumberFormat(name, "float", int(m.group(1)), int(m.group(2)) + 1, "nan-only" if m.group(3) else "ieee")
+    m = _INT.match(name) if isinstance(name, str) else None
+    if m:
+        return NumberFormat(name, "int", 0, int(m.group(1)))
+    known = ", ".join(dict.fromkeys(list(BUILTIN_FORMATS) + list(custom or {})))
+    raise FormatError(f"unknown number format {name!r} (known: {known}; or eXmY, eXmYfn, intN)")
+
+
+def parse_format(value: "str | NumberFormat") -> NumberFormat:
+    """A :class:`NumberFormat` as given, or read from a name or spec by :func:`get_format`."""
+    if isinstance(value, NumberFormat):
+        return value
+    if not isinstance(value, str):
+        raise FormatError(f"a number format is a name such as 'fp32' or 'e6m9', got {value!r}")
+    return get_format(value)
 
 
 def format_from_mapping(name: str, data: dict) -> NumberFormat:
     """A custom format from a profile table: ``exponent_bits`` and ``significand_bits`` (hidden bit
-    included) or ``mantissa_bits`` (stored fraction bits, hidden bit excluded); ``kind`` optional."""
+    included) or ``mantissa_bits`` (stored fraction bits, hidden bit excluded); ``kind`` and
+    ``nonfinite`` (``"ieee"`` or ``"nan-only"``) optional."""
     if not isinstance(data, dict):
         raise FormatError(f"format {name!r}: expected a table with exponent_bits and significand_bits")
-    unknown = set(data) - {"kind", "exponent_bits", "significand_bits", "mantissa_bits"}
+    unknown = set(data) - {"kind", "exponent_bits", "significand_bits", "mantissa_bits", "nonfinite"}
     if unknown:
         raise FormatError(f"format {name!r}: unknown key {sorted(unknown)[0]!r}")
     kind = data.get("kind", "float" if "exponent_bits" in data else "int")
@@ -96,7 +173,7 @@ def format_from_mapping(name: str, data: dict) -> NumberFormat:
         sig = m + 1 if kind == "float" else m
     else:
         sig = data.get("significand_bits")
-    return NumberFormat(name, kind, data.get("exponent_bits", 0), sig)
+    return NumberFormat(name, kind, data.get("exponent_bits", 0), sig, data.get("nonfinite", "ieee"))
 
 
 # -- floating-point operands: reals <-> bit patterns --------------------------------------------------------------------
@@ -191,7 +268,7 @@ def decode_floats(bits, fmt: "NumberFormat | str") -> np.ndarray:
         b = int(b)
         sign = -1.0 if (b >> (f.bits - 1)) & 1 else 1.0
         e, frac = (b >> frac_bits) & emax_field, b & ((1 << frac_bits) - 1)
-        if e == emax_field and not (f.name == "fp8-e4m3" and frac != (1 << frac_bits) - 1):
+        if e == emax_field and not (f.nonfinite == "nan-only" and frac != (1 << frac_bits) - 1):
             out.append(sign * math.inf if frac == 0 else math.nan)
         elif e == 0:
             out.append(sign * math.ldexp(frac, 1 - bias - frac_bits))

@@ -11,7 +11,7 @@
     multiplier = "dadda-multiplier"
 
     [designs.params]                   # optional parameters per role
-    multiplier = { final_adder = "kogge-stone-adder" }
+    multiplier = { adder = "kogge-stone-adder" }
 
     [custom_formats.e6m9]              # custom formats used above
     exponent_bits = 6

@@ -32,14 +32,8 @@ from .netlist import Netlist
 from .simulation import switching_activity
 
 OPERATIONS = ("add", "sub", "mul", "div", "root", "compare")
-ROLES = ("adder", "multiplier", "divider", "root", "comparator")
-ROLE_KINDS = {  # registry kinds a design may have to fill each role
-    "adder": ("adder",),
-    "multiplier": ("multiplier",),
-    "divider": ("divider",),
-    "root": ("root", "sqrt"),
-    "comparator": ("comparator",),
-}
+# the roles (and the registry kinds that fill them) are circuits' vocabulary: circuits.registry.ROLES
+ROLES = ("adder", "multiplier", "divider", "root", "comparator", "shifter", "leading_zero_counter")
 TABLE_FORMAT = "gatesim-transistor-table/1"
 DEFAULT_FORMATS = ("fp16", "bf16", "fp32", "fp64")
 
@@ -57,6 +51,8 @@ class DesignSelection:
     divider: str = "srt-divider"
     root: str = "newton-raphson-sqrt"
     comparator: str = "magnitude-comparator"
+    shifter: str = "logarithmic-shifter"
+    leading_zero_counter: str = "tree-leading-zero-counter"
     params: dict = field(default_factory=dict)  # role -> {param: value}
 
     def __post_init__(self):
@@ -67,6 +63,7 @@ class DesignSelection:
     def check(self) -> None:
         """Every role names a registered design of the right kind with known parameters."""
         import circuits
+        from circuits.registry import ROLES as ROLE_KINDS
 
         from .errors import DesignError
 
@@ -82,6 +79,11 @@ class DesignSelection:
 
     def design(self, role: str) -> tuple[str, dict]:
         return getattr(self, role), dict(self.params.get(role, {}))
+
+    @property
+    def choices(self) -> dict[str, str]:
+        """Role -> design name, for every role (what :func:`circuits.registry.build_role` passes down)."""
+        return {r: getattr(self, r) for r in ROLES}
 
     def to_dict(self) -> dict:
         return {**{r: getattr(self, r) for r in ROLES}, "params": {k: dict(v) for k, v in self.params.items()}}
@@ -101,11 +103,14 @@ class Composite:
         return self.net.input(name, width)
 
     def component(self, role_name: str, selection: DesignSelection, role: str, width: int, **connections) -> dict:
-        import circuits
+        """Instance the design ``selection`` chose for ``role`` at ``width`` bits; every other role choice it
+        takes as a parameter is passed down to it (:func:`circuits.registry.build_role`)."""
+        from circuits.registry import build_role
 
         design, params = selection.design(role)
-        sub = circuits.build(design, width, **params)
-        self.components[role_name] = {"design": design, "width": width, **params}
+        sub = build_role(self.net.name, role, selection.choices, width, **params)
+        passed = {k: v for k, v in sub.params.items() if k != "width"}  # its own and passed-down parameters
+        self.components[role_name] = {"design": design, "width": width, **passed}
         return self.net.instance(sub, role_name, **connections)
 
     def finish(self, **outputs) -> "Composite":
@@ -136,7 +141,7 @@ def register_mode(name: str, roles: dict[str, tuple[str, ...]] | None = None):
 
 @register_mode("paper", roles={
     "add": ("adder",), "sub": ("adder",), "mul": ("multiplier", "adder"), "div": ("divider", "adder"),
-    "root": ("root", "adder"), "compare": ("comparator",),
+    "root": ("root", "adder", "multiplier"), "compare": ("comparator",),
 })
 def paper_operation(op: str, fmt: NumberFormat, sel: DesignSelection) -> Composite | None:
     """The paper's accounting (section II.B.2), significand datapaths only, no alignment or rounding:

@@ -98,8 +98,8 @@ def test_srt_structure_and_depth():
     net = circuits.build("srt-divider", n)
     names = {i["name"] for i in net.instances}
     assert {"remainder_adder", "quotient_adder"} <= names
-    k = circuits.build("srt-divider", n, final_adder="kogge-stone-adder")
-    assert verify(k, circuits.reference("srt-divider", n, final_adder="kogge-stone-adder"), vectors=5_000).ok
+    k = circuits.build("srt-divider", n, adder="kogge-stone-adder")
+    assert verify(k, circuits.reference("srt-divider", n, adder="kogge-stone-adder"), vectors=5_000).ok
     assert count(k).logic_depth < srt.logic_depth
 
 
@@ -112,12 +112,12 @@ def test_adder_by_name(design):
 def test_parameter_errors():
     with pytest.raises(DesignError, match="width 1 is out of range"):
         circuits.build("srt-divider", 1)
-    with pytest.raises(DesignError, match="srt-divider: final_adder 'nope'"):
-        circuits.build("srt-divider", 8, final_adder="nope")
+    with pytest.raises(DesignError, match="srt-divider: adder 'nope'"):
+        circuits.build("srt-divider", 8, adder="nope")
     with pytest.raises(DesignError, match="is not a registered adder"):
         circuits.build("restoring-divider", 8, adder="booth-wallace-multiplier")
     with pytest.raises(DesignError, match="unknown parameter"):
-        circuits.build("nonrestoring-divider", 8, final_adder="ripple-carry-adder")
+        circuits.build("nonrestoring-divider", 8, final_adder="ripple-carry-adder")  # the old name is gone
 
 
 @pytest.mark.yosys

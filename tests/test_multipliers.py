@@ -71,10 +71,10 @@ def test_named_edge_cases(design, signed):
 
 
 @pytest.mark.parametrize("adder", ["kogge-stone-adder", "carry-lookahead-adder"])
-def test_final_adder_by_name(adder):
+def test_adder_by_name(adder):
     d = "booth-wallace-multiplier"
-    net = circuits.build(d, 24, final_adder=adder)
-    r = verify(net, circuits.reference(d, 24, final_adder=adder), vectors=20_000)
+    net = circuits.build(d, 24, adder=adder)
+    r = verify(net, circuits.reference(d, 24, adder=adder), vectors=20_000)
     assert r.ok, r.first_failure
     ripple = circuits.build(d, 24)
     assert count(net).logic_depth < count(ripple).logic_depth
@@ -112,20 +112,20 @@ def test_parameter_errors():
         circuits.build("booth-wallace-multiplier", 1)
     with pytest.raises(DesignError, match="width 65 is out of range"):
         circuits.build("booth-wallace-multiplier", 65)
-    with pytest.raises(DesignError, match="booth-wallace-multiplier: final_adder 'no-such-adder': unknown design"):
-        circuits.build("booth-wallace-multiplier", 8, final_adder="no-such-adder")
+    with pytest.raises(DesignError, match="booth-wallace-multiplier: adder 'no-such-adder': unknown design"):
+        circuits.build("booth-wallace-multiplier", 8, adder="no-such-adder")
     with pytest.raises(DesignError, match="did you mean 'kogge-stone-adder'"):
-        circuits.build("booth-wallace-multiplier", 8, final_adder="kogge-stone-adde")
+        circuits.build("booth-wallace-multiplier", 8, adder="kogge-stone-adde")
     with pytest.raises(DesignError, match="is not a registered adder"):
-        circuits.build("booth-wallace-multiplier", 8, final_adder="subtractor")
+        circuits.build("booth-wallace-multiplier", 8, adder="subtractor")
     with pytest.raises(DesignError, match="cannot be built at 16 bits"):
-        circuits.build("dadda-multiplier", 8, final_adder="full-adder")
+        circuits.build("dadda-multiplier", 8, adder="full-adder")
     with pytest.raises(DesignError, match="signed must be True or False"):
         circuits.build("array-multiplier", 8, signed="yes")
     with pytest.raises(DesignError, match="unknown parameter 'radix'"):
         circuits.build("booth-wallace-multiplier", 8, radix=8)
     with pytest.raises(DesignError) as err:
-        circuits.build("wallace-multiplier", 8, final_adder="nope")
+        circuits.build("wallace-multiplier", 8, adder="nope")
     assert "\n" not in str(err.value)  # one-line messages
 
 
