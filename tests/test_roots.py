@@ -142,3 +142,22 @@ def test_parameter_errors():
 def test_newton_raphson_11_matches_yosys(yosys_transistors):
     net = circuits.build("newton-raphson-sqrt", 11)
     assert yosys_transistors(net) == count(net, "yosys-cmos").transistors
+
+
+@pytest.mark.parametrize("design", ROOTS)
+def test_runtime_parity(design):
+    """odd_input=True: one circuit for both exponent parities, k = n + 1 + odd."""
+    for width in (2, 3, 5, 8, 11):
+        r = verify(circuits.build(design, width, odd_input=True), circuits.reference(design, width, odd_input=True))
+        assert r.exhaustive and r.vectors == 1 << (width + 1) and r.ok, (width, r.first_failure)
+    for width in (24, 53):
+        net = circuits.build(design, width, odd_input=True)
+        r = verify(net, circuits.reference(design, width, odd_input=True), vectors=20_000, seed=width)
+        assert r.ok, r.first_failure
+        for odd in (0, 1):
+            vals = near_squares(width, width + 1 + odd, 300, seed=width + odd)
+            out = simulate(net, a=np.array(vals, dtype=object), odd=odd)
+            for A, root in zip(vals, out["r"]):
+                assert int(root) == math.isqrt(A << (width + 1 + odd)), (A, odd)
+    with pytest.raises(DesignError, match="leave odd_exponent False"):
+        circuits.build(design, 8, odd_input=True, odd_exponent=True)
