@@ -7,6 +7,7 @@ from .registry import (ROLES, Design, build, build_role, cell, decoder, designs,
                        register, stimulus)
 from . import adders, comparators, shifters  # noqa: F401  (importing registers the designs)
 from . import multipliers, dividers, roots  # noqa: F401
+from . import floating  # noqa: F401
 from .adders import (
     carry_lookahead_adder,
     full_adder,

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass
-from typing import Callable
+from typing import Callable, Protocol
 
 import numpy as np
 
@@ -13,6 +13,15 @@ from .simulation import simulate
 
 EXHAUSTIVE_LIMIT = 1 << 20  # every input combination is simulated when there are at most this many
 BATCH = 1 << 16
+
+
+class Stimulus(Protocol):
+    """A design's own test vectors (port -> array of ints), used instead of the generic ones when the
+    input space is too large to enumerate: ``edges()`` once, then ``random(n, rng)`` batches."""
+
+    def edges(self) -> dict: ...
+
+    def random(self, n: int, rng: np.random.Generator) -> dict: ...
 
 
 @dataclass
@@ -104,7 +113,7 @@ def _ints(x) -> np.ndarray:
     return np.array([int(v) for v in np.asarray(x, dtype=object).ravel()], dtype=object)
 
 
-def _check(net, ref, vecs, result: VerifyResult) -> None:
+def _check(net, ref, vecs, result: VerifyResult, describe=None) -> None:
     got = simulate(net, **vecs)
     want = ref({p: v.copy() for p, v in vecs.items()})
     n = len(next(iter(vecs.values())))
@@ -126,6 +135,10 @@ def _check(net, ref, vecs, result: VerifyResult) -> None:
             "expected": {p: int(_ints(want[p])[i if _ints(want[p]).size > 1 else 0]) for p in net.outputs},
             "got": {p: int(got[p][i]) for p in net.outputs},
         }
+        if describe is not None:
+            result.first_failure["decoded"] = {
+                side: {p: describe(p, v) for p, v in result.first_failure[side].items()}
+                for side in ("inputs", "expected", "got")}
     result.mismatches += k
     result.vectors += n
 
@@ -137,12 +150,16 @@ def verify(
     seed: int = 0,
     exhaustive_limit: int = EXHAUSTIVE_LIMIT,
     progress: Callable[[int], None] | None = None,
+    stimulus: Stimulus | None = None,
+    describe: Callable[[str, int], str] | None = None,
 ) -> VerifyResult:
     """Simulate ``net`` against ``reference`` (port -> object array of ints, in and out).
 
     Every input combination when there are at most ``exhaustive_limit``; otherwise the edge cases
-    of :func:`edge_vectors` plus ``vectors`` uniformly random vectors (seeded). ``progress`` is
-    called with the number of vectors done after each batch.
+    of :func:`edge_vectors` plus ``vectors`` uniformly random vectors (seeded) -- or, given a
+    ``stimulus``, its ``edges()`` plus ``vectors`` of its ``random`` draws. ``describe(port, value)``
+    adds readable values to the first failure (``first_failure["decoded"]``). ``progress`` is called
+    with the number of vectors done after each batch.
     """
     import time
 
@@ -153,18 +170,22 @@ def verify(
     result = VerifyResult(design=net.name, vectors=0, exhaustive=space <= exhaustive_limit)
     if result.exhaustive:
         for start in range(0, space, BATCH):
-            _check(net, reference, exhaustive_vectors(widths, start, min(space, start + BATCH)), result)
+            _check(net, reference, exhaustive_vectors(widths, start, min(space, start + BATCH)), result, describe)
             if progress:
                 progress(result.vectors)
     else:
-        _check(net, reference, edge_vectors(widths), result)
+        edges = stimulus.edges() if stimulus is not None else edge_vectors(widths)
+        n_edges = len(next(iter(edges.values())))
+        for start in range(0, n_edges, BATCH):
+            _check(net, reference, {p: v[start : start + BATCH] for p, v in edges.items()}, result, describe)
         if progress:
             progress(result.vectors)
         rng = np.random.default_rng(seed)
+        draw = stimulus.random if stimulus is not None else (lambda k, r: random_vectors(widths, k, r))
         done = 0
         while done < vectors:
             k = min(BATCH, vectors - done)
-            _check(net, reference, random_vectors(widths, k, rng), result)
+            _check(net, reference, draw(k, rng), result, describe)
             done += k
             if progress:
                 progress(result.vectors)
