@@ -24,7 +24,7 @@ Parameters: ``format``; ``rounding`` (``rne`` default, ``rtz``, ``rdn``, ``rup``
 is built of, by role: ``adder``, ``multiplier``, ``divider``, ``root``, ``comparator``, ``shifter``,
 ``leading_zero_counter`` (passed down to every nested design that takes them).
 """
-from . import adder, divider, multiplier  # noqa: F401  (importing registers the units)
+from . import adder, compare, convert, divider, multiplier  # noqa: F401  (importing registers the units)
 from .spec import FLAGS, ROUNDINGS, FloatSpec
 
 __all__ = ["FLAGS", "ROUNDINGS", "FloatSpec"]

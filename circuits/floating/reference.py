@@ -390,6 +390,11 @@ def platform(op: str, fmt: NumberFormat, *operands, dst: NumberFormat | None = N
 
 
 def _platform_convert(src: NumberFormat, dst: NumberFormat, a):
+    with np.errstate(all="ignore"):
+        return _platform_convert_(src, dst, a)
+
+
+def _platform_convert_(src: NumberFormat, dst: NumberFormat, a):
     """Conversions the platform rounds once: numpy between float16/32/64 and from integers to them;
     torch from float32 (and the formats it holds exactly) to bfloat16 and fp8; floats to integers
     (in range, numpy rint) are left to the exact model because out-of-range results differ."""
