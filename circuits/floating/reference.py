@@ -472,6 +472,14 @@ def unit_reference(op: str):
                 y = pl.astype(object)
             return {"y": y, "flags": np.array([r[1] for r in rows], dtype=object)}
 
+        probe = np.zeros(1, dtype=np.uint64)
+        with np.errstate(all="ignore"):
+            has = platform(op, fmt, *[probe] * len(INPUTS[op]), dst=dst, rounding=rounding, ftz=ftz) is not None
+        target = dst if op == "convert" and dst is not None and dst.is_float else fmt
+        kind = _platform_dtype(target) if has else None
+        name = f"{kind[0]} {str(kind[1]).replace('torch.', '').replace(chr(39), '').split('.')[-1]}" if kind else None
+        what = "lt/eq/unordered" if op == "compare" else "y"
+        ref.description = (f"{name} for {what}, exact model for the rest" if name else "exact model")
         return ref
 
     return factory

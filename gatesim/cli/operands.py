@@ -35,7 +35,8 @@ def activity_under_operands(net, design: str, width: int, library: str, vectors:
         click.echo(json.dumps({"design": design, "width": width, "params": net.params, "format": fmt,
                                "seed": seed, "vectors": vectors, "runs": rows}, indent=2))
         return
-    click.echo(f"{design} (width {width}), {vectors} vectors per run (seed {seed})"
+    size = f"width {width}" if width is not None else f"format {net.params.get('format')}"
+    click.echo(f"{design} ({size}), {vectors} vectors per run (seed {seed})"
                + (f", operands encoded as {fmt}" if fmt else "") + f", weights from library {acts[0].library}")
     _table(["operands", "toggles/op", "weighted toggles/op", "vs uniform"],
            [(r["operands"], f"{r['mean_toggles']:.1f}", f"{r['mean_weighted_toggles']:.1f}",
