@@ -58,7 +58,9 @@ def fp_adder(format: NumberFormat, rounding: str = "rne", ftz: bool = False, add
     lo, hi = 2, sp.emax_field + 1  # biased exponent of the sum's top bit (weight 2 * big)
     ew = exponent_width(lo - (P + 4), hi + 2)
     exp, _ = parts.increment(lg.extend(big_e, ew), lg.c1, "exponent")
-    r = round_pack(lg, parts, sp, sign, exp, total, lg.c0, rounding=rounding, ftz=ftz, lead="any", exp_range=(lo, hi))
+    # a sum below the normal range is exact (both operands are multiples of the smallest subnormal)
+    r = round_pack(lg, parts, sp, sign, exp, total, lg.c0, rounding=rounding, ftz=ftz, lead="any", exp_range=(lo, hi),
+                   exact_tiny=True)
     inf_clash = lg.AND(lg.AND(A.inf, B.inf), sub)
     finish(lg, sp, net, sign, r,
            nan=lg.OR(lg.OR(A.nan, B.nan), inf_clash),

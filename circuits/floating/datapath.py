@@ -98,7 +98,7 @@ class Rounded:
 
 
 def round_pack(lg: Logic, parts: Parts, sp: FloatSpec, sign, exp: list, sig: list, sticky, *, rounding: str,
-               ftz: bool, lead: str, exp_range: tuple[int, int], name: str = "round") -> Rounded:
+               ftz: bool, lead: str, exp_range: tuple[int, int], exact_tiny: bool = False, name: str = "round") -> Rounded:
     """Normalize, denormalize and round ``sig`` (W bits; its top bit weighs 2**(e - bias) for the biased
     exponent ``exp``, a two's-complement bus; ``sticky``: something nonzero lies below it) to the format.
 
@@ -106,7 +106,9 @@ def round_pack(lg: Logic, parts: Parts, sp: FloatSpec, sign, exp: list, sig: lis
     limited so the exponent stays >= 0), ``"top2"`` (bit W-1 or W-2: one multiplexer), ``"top1"``
     (normalized). ``exp_range`` bounds ``exp`` (known when the circuit is built): it decides which
     of the underflow and overflow paths exist. Tininess is detected after rounding; under ``ftz`` a
-    tiny result is flushed to a zero of its sign (flags underflow and inexact).
+    tiny result is flushed to a zero of its sign (flags underflow and inexact). ``exact_tiny``: the unit
+    never rounds below the normal range (an adder's small results are exact), so tininess needs no
+    rounding look-ahead.
     """
     P, F, E = sp.P, sp.F, sp.E
     W = len(sig)
@@ -147,10 +149,12 @@ def round_pack(lg: Logic, parts: Parts, sp: FloatSpec, sign, exp: list, sig: lis
     if can_tiny:
         e1_neg, e1_zero = e1[-1], lg.is_zero(e1)
         tiny_before = lg.OR(e1_neg, e1_zero)
-        # tininess after rounding: an exponent-0 value that rounds up to 2**emin at p bits is not tiny
-        up_p = round_decision(lg, rounding, sign, R[1], R[0], st)
-        to_min_normal = lg.and_tree([e1_zero, up_p] + R[1:])
-        tiny = lg.ANDNOT(tiny_before, to_min_normal)
+        if exact_tiny:
+            tiny = tiny_before
+        else:  # tininess after rounding: an exponent-0 value that rounds up to 2**emin at p bits is not tiny
+            up_p = round_decision(lg, rounding, sign, R[1], R[0], st)
+            to_min_normal = lg.and_tree([e1_zero, up_p] + R[1:])
+            tiny = lg.ANDNOT(tiny_before, to_min_normal)
     else:
         tiny_before = tiny = lg.c0
     # 3. denormalize below the normal range: shift right by 1 - e1, exponent 1

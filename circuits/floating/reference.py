@@ -81,8 +81,9 @@ def round_pack(sign: int, m: int, e: int, sticky: bool, sp: FloatSpec, rounding:
         m, e = 2 * m + 1, e - 1
     top = e + m.bit_length() - 1  # exponent of the leading one
     # tininess after rounding: the value rounded to p bits with an unbounded exponent is below 2**emin
+    # (only a value in [2**(emin-1), 2**emin) can round up out of it)
     q = top - sp.F
-    if q < e:
+    if top != sp.emin - 1 or q < e:
         tiny = top < sp.emin
     else:
         k, _ = _round_int(m, q - e, sign, rounding)

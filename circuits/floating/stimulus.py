@@ -101,8 +101,11 @@ class FloatStimulus:
             idx = np.flatnonzero(which == j)
             if not idx.size:
                 continue
-            if j == len(kinds):  # special values, and specials against random patterns
+            if j == len(kinds):  # special values, single-bit payloads, and specials against random patterns
                 vals = {p: pool[rng.integers(0, len(pool), idx.size)] for p in self.ports}
+                for p in self.ports:
+                    one = rng.random(idx.size) < 0.3
+                    vals[p][one] = self._single_bit(rng, int(one.sum()))
                 mix = rng.random(idx.size) < 0.3
                 for p in self.ports[1:]:
                     vals[p][mix] = self._bits(rng, int(mix.sum()), self.fmt.bits)
@@ -111,6 +114,14 @@ class FloatStimulus:
             for p in self.ports:
                 out[p][idx] = np.asarray(vals[p], dtype=U64)
         return out
+
+    def _single_bit(self, rng, m):
+        """NaNs (infinity's exponent) and subnormals whose fraction has one bit set: what catches a
+        broken zero-detection tree."""
+        sp = self.src_sp
+        frac = U64(1) << rng.integers(0, sp.F, m).astype(U64)
+        field = np.where(rng.random(m) < 0.5, sp.exp_ones, 0)
+        return self._compose(self._signs(rng, m), field, frac)
 
     def _signs(self, rng, m):
         return rng.integers(0, 2, m)
@@ -174,9 +185,12 @@ class FloatStimulus:
             return {"a": self._compose(self._signs(rng, m), fa, np.full(m, 1 << (sp.F - 1), dtype=U64)),
                     "b": self._compose(self._signs(rng, m), fb, odd)}
 
-        def sub(m, rng):  # subnormal times normal
-            return {"a": self._compose(self._signs(rng, m), np.zeros(m, dtype=np.int64), self._frac(rng, m)),
-                    "b": self._compose(self._signs(rng, m), self._fields(rng, m, 1, sp.emax_field), self._frac(rng, m))}
+        def sub(m, rng):  # subnormal times normal, the product anywhere or near the bottom of the range
+            fb = np.where(rng.random(m) < 0.5, self._fields(rng, m, 1, sp.emax_field),
+                          self._clip(sp.bias + rng.integers(-sp.P - 2, sp.P + 3, m)))
+            frac = self._frac(rng, m) >> rng.integers(0, sp.F, m).astype(U64)  # leading zeros of every count
+            return {"a": self._compose(self._signs(rng, m), np.zeros(m, dtype=np.int64), frac),
+                    "b": self._compose(self._signs(rng, m), fb, self._frac(rng, m))}
 
         return [under, over, ties, sub]
 
