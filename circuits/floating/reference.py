@@ -478,7 +478,9 @@ def unit_reference(op: str):
             has = platform(op, fmt, *[probe] * len(INPUTS[op]), dst=dst, rounding=rounding, ftz=ftz) is not None
         target = dst if op == "convert" and dst is not None and dst.is_float else fmt
         kind = _platform_dtype(target) if has else None
-        name = f"{kind[0]} {str(kind[1]).replace('torch.', '').replace(chr(39), '').split('.')[-1]}" if kind else None
+        name = None
+        if kind:
+            name = f"numpy {np.dtype(kind[1]).name}" if kind[0] == "numpy" else str(kind[1]).replace("torch.", "torch ")
         what = "lt/eq/unordered" if op == "compare" else "y"
         ref.description = (f"{name} for {what}, exact model for the rest" if name else "exact model")
         return ref
