@@ -64,10 +64,25 @@ def main():
                 print(f"  first failure: {r.first_failure.get('decoded')}", flush=True)
     total = sum(r["vectors"] for r in rows)
     print(f"\n{total:,} vectors, {sum(r['mismatches'] for r in rows)} mismatches, "
-          f"{sum(r['seconds'] for r in rows):.0f} s")
+          f"{sum(r['seconds'] for r in rows):.0f} s\n")
+    summary(rows)
     if args.json:
         write_file_atomic(args.json, json.dumps(rows, indent=2))
     sys.exit(1 if failed else 0)
+
+
+def summary(rows):
+    """One row per unit, one column per format: vectors (mismatches, seconds); e = every input combination."""
+    fmts = list(dict.fromkeys(r["format"] for r in rows))
+    print("| unit | " + " | ".join(fmts) + " |")
+    print("|---|" + "---:|" * len(fmts))
+    for unit in dict.fromkeys(r["unit"].split(" ->")[0] for r in rows):
+        cells = []
+        for f in fmts:
+            r = next((r for r in rows if r["unit"].split(" ->")[0] == unit and r["format"] == f), None)
+            cells.append("" if r is None else f"{r['vectors']:,}{' (all)' if r['exhaustive'] else ''}, "
+                                              f"{r['mismatches']} wrong, {r['seconds']:.1f} s")
+        print(f"| {unit} | " + " | ".join(cells) + " |")
 
 
 if __name__ == "__main__":

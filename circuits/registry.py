@@ -106,6 +106,11 @@ class Design:
             raise DesignError(f"{self.name}: give a width in bits")
         return width
 
+    def model_params(self, params: dict) -> dict:
+        """What a format-sized design's reference, vectors and decoder get: every parameter, defaults
+        filled in (a width design's hooks get the given parameters only, as they always have)."""
+        return {**self.params, **params} if self.sized_by == "format" else dict(params)
+
     def check(self, width, params: dict) -> None:
         unknown = [p for p in params if p not in self.params]
         if self.sized_by == "format":
@@ -221,7 +226,7 @@ def reference(name: str, width=None, **params) -> Reference:
     d.check(size, params)
     if d.reference is None:
         raise DesignError(f"design {name!r} has no reference model to verify against")
-    return d.reference(size, **params)
+    return d.reference(size, **d.model_params(params))
 
 
 def stimulus(name: str, width=None, **params):
@@ -229,7 +234,7 @@ def stimulus(name: str, width=None, **params):
     d = get(name)
     size = d.size(width, params)
     d.check(size, params)
-    return d.vectors(size, **params) if d.vectors else None
+    return d.vectors(size, **d.model_params(params)) if d.vectors else None
 
 
 def decoder(name: str, width=None, **params):
@@ -237,7 +242,7 @@ def decoder(name: str, width=None, **params):
     d = get(name)
     size = d.size(width, params)
     d.check(size, params)
-    return d.decode(size, **params) if d.decode else None
+    return d.decode(size, **d.model_params(params)) if d.decode else None
 
 
 def build_role(parent: str, role: str, choices: dict, width: int, **params) -> Netlist:

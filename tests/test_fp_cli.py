@@ -5,7 +5,7 @@ import pytest
 from click.testing import CliRunner
 
 import circuits
-from gatesim import count
+from gatesim import count, optimize
 from gatesim.cli import cli
 
 
@@ -36,9 +36,12 @@ def test_count_fp_unit(run):
     doc = json.loads(r.output)
     assert doc["params"] == {"format": "fp32"} and doc["inputs"] == {"a": 32, "b": 32}
     assert doc["outputs"] == {"y": 32, "flags": 5}
-    assert doc["transistors"] == count(circuits.build("fp-multiplier", format="fp32"), "yosys-cmos").transistors
+    net = circuits.build("fp-multiplier", format="fp32")
+    assert doc["optimized"] and doc["transistors"] == count(optimize(net), "yosys-cmos").transistors
+    raw = json.loads(run("count", "fp-multiplier", "--format", "fp32", "--library", "yosys-cmos", "--raw", "--json").output)
+    assert raw["transistors"] == count(net, "yosys-cmos").transistors > doc["transistors"]
     human = run("count", "fp-adder", "--format", "e6m9", "--rounding", "rtz", "--param", "adder=kogge-stone-adder")
-    assert human.exit_code == 0 and "fp-adder (format e6m9)" in human.output
+    assert human.exit_code == 0 and "fp-adder (format e6m9, optimized)" in human.output
 
 
 def test_verify_fp_units(run):

@@ -303,14 +303,22 @@ def _widths(d):
     return sorted({min(max(lo, 4), hi), min(max(lo, 11), hi)})
 
 
+def _sizes(d):
+    """Keyword sizes to build at: two widths, or two number formats for a floating-point unit."""
+    if d.sized_by == "format":
+        return [{"format": "fp8-e5m2"}, {"format": "fp16"}]
+    return [{"width": w} for w in _widths(d)]
+
+
 @pytest.mark.parametrize("design", [d.name for d in circuits.designs()])
 def test_every_design_keeps_its_function_and_never_grows_under_gate_prices(design):
     d = circuits.get(design)
-    for width in _widths(d):
-        net = circuits.build(design, width)
+    for seed, size in enumerate(_sizes(d)):
+        net = circuits.build(design, **size)
         opt = optimize(net)
-        assert verify(opt, circuits.reference(design, width), vectors=3000, seed=width).ok
-        same_function(net, opt, vectors=2000, seed=width)
+        assert verify(opt, circuits.reference(design, **size), vectors=3000, seed=seed,
+                      stimulus=circuits.stimulus(design, **size)).ok
+        same_function(net, opt, vectors=2000, seed=seed)
         assert count(opt, "yosys-cmos").transistors <= count(net, "yosys-cmos").transistors
         assert count(opt, "static-cmos").transistors <= count(net, "static-cmos").transistors
         assert not unreachable_gates(opt)
