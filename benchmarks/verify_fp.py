@@ -1,10 +1,12 @@
 """Full verification of the IEEE 754 units (issue 10): every fp8 operand pair, 1,000,000 vectors per
 operation for fp16, bf16 and fp32 and 200,000 for fp64 (a quarter special or boundary cases), bit for
 bit against numpy/torch (``y`` where the platform has the format) and the exact model (flags,
-FMA). Prints one row per run: vectors, mismatches, seconds, reference; exits 1 on any mismatch.
+FMA). The netlists verified are the optimized ones (``gatesim.optimize``, what ``gatesim count`` prices);
+``--raw`` verifies them as built. Prints one row per run: vectors, mismatches, seconds, reference, then a
+unit x format summary; exits 1 on any mismatch.
 
 Run: python benchmarks/verify_fp.py [--formats ...] [--units ...] [--vectors 1000000] [--fp64-vectors 200000]
-     [--rounding rne] [--ftz] [--fp8-fma-exhaustive] [--json results.json]
+     [--rounding rne] [--ftz] [--raw] [--fp8-fma-exhaustive] [--json results.json]
 """
 from __future__ import annotations
 
@@ -14,7 +16,7 @@ import sys
 import time
 
 import circuits
-from gatesim import verify
+from gatesim import optimize, verify
 from gatesim.datafile import write_file_atomic
 
 UNITS = ["fp-adder", "fp-multiplier", "fp-fma", "fp-divider", "fp-sqrt", "fp-compare", "fp-convert"]
@@ -30,6 +32,7 @@ def main():
     ap.add_argument("--fp64-vectors", type=int, default=200_000)
     ap.add_argument("--rounding", default="rne")
     ap.add_argument("--ftz", action="store_true")
+    ap.add_argument("--raw", action="store_true", help="verify the netlists as built, not optimized")
     ap.add_argument("--fp8-fma-exhaustive", action="store_true", help="all 2**24 fp8 FMA triples (minutes)")
     ap.add_argument("--seed", type=int, default=2026)
     ap.add_argument("--json", help="also write the rows to this JSON file")
@@ -45,6 +48,8 @@ def main():
             if unit == "fp-convert":
                 kw["to"] = CONVERT_TO[fmt]
             net = circuits.build(unit, **kw)
+            if not args.raw:
+                net = optimize(net)
             ref = circuits.reference(unit, **kw)
             n = args.fp64_vectors if fmt == "fp64" else args.vectors
             limit = (1 << 24) if (unit == "fp-fma" and args.fp8_fma_exhaustive) else (1 << 20)

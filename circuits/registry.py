@@ -61,6 +61,17 @@ ROLES: dict[str, tuple[str, ...]] = {
     "leading_zero_counter": ("leading-zero-counter",),
 }
 
+#: the design each role gets unless the caller chooses (the paper's ALU; shifter and counter: the usual ones)
+DEFAULT_DESIGNS: dict[str, str] = {
+    "adder": "ripple-carry-adder",
+    "multiplier": "booth-wallace-multiplier",
+    "divider": "srt-divider",
+    "root": "newton-raphson-sqrt",
+    "comparator": "magnitude-comparator",
+    "shifter": "logarithmic-shifter",
+    "leading_zero_counter": "tree-leading-zero-counter",
+}
+
 
 @dataclass(frozen=True)
 class Design:

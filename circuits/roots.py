@@ -270,7 +270,7 @@ def _nr_sqrt_netlist(width: int, odd_exponent: bool, multiplier: str, adder: str
         # y' = y (3 - z y^2) / 2 = y + y h / 2 with h = 1 - z y^2, |h| < 2**(hb - f)
         t = mul(Y, Y, f_prev + 2, f"nr{it}_yy")  # exact y^2, 2 f_prev frac bits
         T = _fixed(t, f - 2 * f_prev, f + 2, c0)  # t at f bits (truncated)
-        Z = by_parity(lambda o: _fixed(A, f - (n - 2 if o else n - 1), f + 2, c0))  # z at f bits (truncated)
+        Z = by_parity(lambda o, f=f: _fixed(A, f - (n - 2 if o else n - 1), f + 2, c0))  # z at f bits (truncated)
         u = mul(Z, T, f + 2, f"nr{it}_zt")
         U = _fixed(u, -f, f + 2, c0)  # u = z t ~ 1 at f bits
         # Hb = 2**f (1 - u) + 2**hb, in [0, 2**(hb+1)): only its low hb+1 bits are needed

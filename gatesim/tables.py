@@ -30,6 +30,7 @@ from .formats import NumberFormat, get_format
 from .library import CellLibrary, load_library
 from .netlist import Netlist
 from .simulation import switching_activity
+from circuits.registry import DEFAULT_DESIGNS as _DEFAULT  # the roles' vocabulary lives with the designs
 
 OPERATIONS = ("add", "sub", "mul", "div", "root", "compare")
 # the roles (and the registry kinds that fill them) are circuits' vocabulary: circuits.registry.ROLES
@@ -46,13 +47,13 @@ class TableError(GatesimError, ValueError):
 class DesignSelection:
     """Which registered design performs each role, with optional extra parameters per role."""
 
-    adder: str = "ripple-carry-adder"
-    multiplier: str = "booth-wallace-multiplier"
-    divider: str = "srt-divider"
-    root: str = "newton-raphson-sqrt"
-    comparator: str = "magnitude-comparator"
-    shifter: str = "logarithmic-shifter"
-    leading_zero_counter: str = "tree-leading-zero-counter"
+    adder: str = _DEFAULT["adder"]
+    multiplier: str = _DEFAULT["multiplier"]
+    divider: str = _DEFAULT["divider"]
+    root: str = _DEFAULT["root"]
+    comparator: str = _DEFAULT["comparator"]
+    shifter: str = _DEFAULT["shifter"]
+    leading_zero_counter: str = _DEFAULT["leading_zero_counter"]
     params: dict = field(default_factory=dict)  # role -> {param: value}
 
     def __post_init__(self):

@@ -17,15 +17,11 @@ from __future__ import annotations
 from gatesim.formats import NumberFormat
 from gatesim.netlist import Netlist
 
-from ..logic import Logic, Parts
+from ..registry import DEFAULT_DESIGNS as DEFAULTS
 from ..registry import register
-from .datapath import exponent_width, finish, round_pack, unpack
+from .datapath import exponent_width, finish, round_pack, start_unit
 from .reference import unit_decoder, unit_reference
-from .spec import check_options, float_spec
 from .stimulus import unit_vectors
-
-DEFAULTS = dict(adder="ripple-carry-adder", comparator="magnitude-comparator", shifter="logarithmic-shifter",
-                leading_zero_counter="tree-leading-zero-counter")
 
 
 @register("fp-adder", kind="float", sized_by="format", reference=unit_reference("add"),
@@ -34,16 +30,9 @@ def fp_adder(format: NumberFormat, rounding: str = "rne", ftz: bool = False, add
              comparator: str = DEFAULTS["comparator"], shifter: str = DEFAULTS["shifter"],
              leading_zero_counter: str = DEFAULTS["leading_zero_counter"]) -> Netlist:
     """IEEE 754 adder (a - b: flip b's sign): compare-and-swap, align, add, normalize, round; packed a, b -> y, flags."""
-    design = "fp-adder"
-    sp = float_spec(design, format)
-    check_options(design, rounding, ftz)
+    sp, net, lg, parts, (A, B) = start_unit("fp-adder", format, rounding, ftz, "ab", adder=adder, comparator=comparator,
+                                            shifter=shifter, leading_zero_counter=leading_zero_counter)
     P = sp.P
-    net = Netlist(name=f"fp_adder_{format.spec.replace('-', '_')}")
-    lg = Logic(net)
-    parts = Parts(lg, design, adder=adder, comparator=comparator, shifter=shifter,
-                  leading_zero_counter=leading_zero_counter)
-    A = unpack(lg, sp, net.input("a", sp.N), ftz)
-    B = unpack(lg, sp, net.input("b", sp.N), ftz)
     # the larger magnitude first (its sign is the result's)
     swap, _, _ = parts.compare(A.mag, B.mag, "magnitude_compare")
     big_e, small_e = lg.mux_bus(swap, A.exp, B.exp), lg.mux_bus(swap, B.exp, A.exp)

@@ -16,29 +16,21 @@ from gatesim.errors import DesignError
 from gatesim.formats import NumberFormat
 from gatesim.netlist import Netlist
 
-from ..logic import Logic, Parts
+from ..registry import DEFAULT_DESIGNS as DEFAULTS
 from ..registry import register
-from .datapath import unpack
+from .datapath import start_unit
 from .reference import unit_decoder, unit_reference
-from .spec import check_options, float_spec
 from .stimulus import unit_vectors
 
 
 @register("fp-compare", kind="float", sized_by="format", reference=unit_reference("compare"),
           vectors=unit_vectors("compare"), decode=unit_decoder("compare"))
 def fp_compare(format: NumberFormat, ftz: bool = False, signaling: bool = False,
-               comparator: str = "magnitude-comparator") -> Netlist:
+               comparator: str = DEFAULTS["comparator"]) -> Netlist:
     """IEEE 754 comparator: lt, eq, unordered, minimumNumber, maximumNumber; a, b -> lt, eq, unordered, min, max, flags."""
-    design = "fp-compare"
-    sp = float_spec(design, format)
-    check_options(design, "rne", ftz)
     if not isinstance(signaling, bool):
-        raise DesignError(f"{design}: signaling must be True or False, got {signaling!r}")
-    net = Netlist(name=f"fp_compare_{format.spec.replace('-', '_')}")
-    lg = Logic(net)
-    parts = Parts(lg, design, comparator=comparator)
-    A = unpack(lg, sp, net.input("a", sp.N), ftz)
-    B = unpack(lg, sp, net.input("b", sp.N), ftz)
+        raise DesignError(f"fp-compare: signaling must be True or False, got {signaling!r}")
+    sp, net, lg, parts, (A, B) = start_unit("fp-compare", format, "rne", ftz, "ab", comparator=comparator)
     mlt, meq, mgt = parts.compare(A.mag, B.mag, "magnitude_compare")
     sa, sb = A.sign, B.sign
     unordered = lg.OR(A.nan, B.nan)

@@ -17,10 +17,11 @@ formats are two's complement (``int8`` ... ``int64``, ``intN``).
 from __future__ import annotations
 
 from gatesim.errors import DesignError
-from gatesim.formats import NumberFormat, parse_format
+from gatesim.formats import FormatError, NumberFormat, parse_format
 from gatesim.netlist import Netlist
 
 from ..logic import Logic, Parts
+from ..registry import DEFAULT_DESIGNS as DEFAULTS
 from ..registry import register
 from .datapath import exponent_width, finish, round_decision, round_pack, unpack
 from .reference import unit_decoder, unit_reference
@@ -31,14 +32,14 @@ from .stimulus import unit_vectors
 @register("fp-convert", kind="float", sized_by="format", reference=unit_reference("convert"),
           vectors=unit_vectors("convert"), decode=unit_decoder("convert"))
 def fp_convert(format: NumberFormat, to: str = "fp32", rounding: str = "rne", ftz: bool = False,
-               adder: str = "ripple-carry-adder", shifter: str = "logarithmic-shifter",
-               leading_zero_counter: str = "tree-leading-zero-counter") -> Netlist:
+               adder: str = DEFAULTS["adder"], shifter: str = DEFAULTS["shifter"],
+               leading_zero_counter: str = DEFAULTS["leading_zero_counter"]) -> Netlist:
     """Format conversion (float <-> float, int -> float, float -> int) with rounding; a -> y, flags."""
     design = "fp-convert"
     check_options(design, rounding, ftz)
     try:
         dst = parse_format(to)
-    except Exception as e:
+    except FormatError as e:
         raise DesignError(f"{design}: to: {e}") from None
     src = format
     if not src.is_float and not dst.is_float:

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from gatesim.netlist import Netlist
 
 from ..logic import Logic, Parts
-from .spec import FloatSpec
+from .spec import FloatSpec, check_options, float_spec
 
 
 @dataclass
@@ -56,6 +56,17 @@ def unpack(lg: Logic, sp: FloatSpec, bits: list, ftz: bool) -> Operand:
         zero, sub = lg.AND(field_zero, frac_zero), lg.ANDNOT(field_zero, frac_zero)
     exp = [lg.OR(field[0], field_zero)] + list(field[1:])
     return Operand(list(bits), sign, exp, list(frac) + [hidden], list(frac) + list(field), zero, sub, inf, nan, snan)
+
+
+def start_unit(design: str, fmt, rounding: str, ftz: bool, inputs: str, **choices):
+    """(spec, netlist, Logic, Parts, operands): a unit's netlist with input ports ``inputs`` (e.g. "ab"),
+    each N bits and unpacked; the options checked (one-line DesignError)."""
+    sp = float_spec(design, fmt)
+    check_options(design, rounding, ftz)
+    net = Netlist(name=f"{design.replace('-', '_')}_{fmt.spec.replace('-', '_')}")
+    lg = Logic(net)
+    parts = Parts(lg, design, **choices)
+    return sp, net, lg, parts, [unpack(lg, sp, net.input(p, sp.N), ftz) for p in inputs]
 
 
 def exponent_width(lo: int, hi: int) -> int:

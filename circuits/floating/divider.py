@@ -19,15 +19,11 @@ from __future__ import annotations
 from gatesim.formats import NumberFormat
 from gatesim.netlist import Netlist
 
+from ..registry import DEFAULT_DESIGNS as DEFAULTS
 from ..registry import register
-from .datapath import exponent_width, finish, normalize_input, round_pack
-from .multiplier import _setup
+from .datapath import exponent_width, finish, normalize_input, round_pack, start_unit
 from .reference import unit_decoder, unit_reference
 from .stimulus import unit_vectors
-
-DEFAULTS = dict(divider="srt-divider", root="newton-raphson-sqrt", multiplier="booth-wallace-multiplier",
-                adder="ripple-carry-adder", shifter="logarithmic-shifter",
-                leading_zero_counter="tree-leading-zero-counter")
 
 
 @register("fp-divider", kind="float", sized_by="format", reference=unit_reference("div"),
@@ -36,7 +32,7 @@ def fp_divider(format: NumberFormat, rounding: str = "rne", ftz: bool = False, d
                adder: str = DEFAULTS["adder"], shifter: str = DEFAULTS["shifter"],
                leading_zero_counter: str = DEFAULTS["leading_zero_counter"]) -> Netlist:
     """IEEE 754 divider: normalize subnormal operands, significand quotient on the named divider, round; a, b -> y, flags."""
-    sp, net, lg, parts, (A, B) = _setup("fp-divider", format, rounding, ftz, 2, divider=divider, adder=adder,
+    sp, net, lg, parts, (A, B) = start_unit("fp-divider", format, rounding, ftz, "ab", divider=divider, adder=adder,
                                         shifter=shifter, leading_zero_counter=leading_zero_counter)
     P, bias, emax = sp.P, sp.bias, sp.emax_field
     sign = lg.XOR(A.sign, B.sign)
@@ -68,7 +64,7 @@ def fp_sqrt(format: NumberFormat, rounding: str = "rne", ftz: bool = False, root
             multiplier: str = DEFAULTS["multiplier"], adder: str = DEFAULTS["adder"], shifter: str = DEFAULTS["shifter"],
             leading_zero_counter: str = DEFAULTS["leading_zero_counter"]) -> Netlist:
     """IEEE 754 square root: normalize a subnormal operand, significand root (run-time exponent parity), round; a -> y, flags."""
-    sp, net, lg, parts, (A,) = _setup("fp-sqrt", format, rounding, ftz, 1, root=root, multiplier=multiplier,
+    sp, net, lg, parts, (A,) = start_unit("fp-sqrt", format, rounding, ftz, "a", root=root, multiplier=multiplier,
                                       adder=adder, shifter=shifter, leading_zero_counter=leading_zero_counter)
     P, bias, emax = sp.P, sp.bias, sp.emax_field
     lo_in = 1 if ftz else 2 - P

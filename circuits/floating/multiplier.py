@@ -21,25 +21,11 @@ from __future__ import annotations
 from gatesim.formats import NumberFormat
 from gatesim.netlist import Netlist
 
-from ..logic import Logic, Parts
+from ..registry import DEFAULT_DESIGNS as DEFAULTS
 from ..registry import register
-from .datapath import Rounded, exponent_width, finish, round_pack, unpack
+from .datapath import Rounded, exponent_width, finish, round_pack, start_unit
 from .reference import unit_decoder, unit_reference
-from .spec import check_options, float_spec
 from .stimulus import unit_vectors
-
-DEFAULTS = dict(multiplier="booth-wallace-multiplier", adder="ripple-carry-adder", shifter="logarithmic-shifter",
-                leading_zero_counter="tree-leading-zero-counter")
-
-
-def _setup(design, fmt, rounding, ftz, n_inputs, **choices):
-    sp = float_spec(design, fmt)
-    check_options(design, rounding, ftz)
-    net = Netlist(name=f"{design.replace('-', '_')}_{fmt.spec.replace('-', '_')}")
-    lg = Logic(net)
-    parts = Parts(lg, design, **choices)
-    ops = [unpack(lg, sp, net.input(p, sp.N), ftz) for p in "abc"[:n_inputs]]
-    return sp, net, lg, parts, ops
 
 
 @register("fp-multiplier", kind="float", sized_by="format", reference=unit_reference("mul"),
@@ -48,7 +34,7 @@ def fp_multiplier(format: NumberFormat, rounding: str = "rne", ftz: bool = False
                   multiplier: str = DEFAULTS["multiplier"], adder: str = DEFAULTS["adder"],
                   shifter: str = DEFAULTS["shifter"], leading_zero_counter: str = DEFAULTS["leading_zero_counter"]) -> Netlist:
     """IEEE 754 multiplier: significand product on the named multiplier, exponent sum, normalize, round; a, b -> y, flags."""
-    sp, net, lg, parts, (A, B) = _setup("fp-multiplier", format, rounding, ftz, 2, multiplier=multiplier, adder=adder,
+    sp, net, lg, parts, (A, B) = start_unit("fp-multiplier", format, rounding, ftz, "ab", multiplier=multiplier, adder=adder,
                                         shifter=shifter, leading_zero_counter=leading_zero_counter)
     P, bias = sp.P, sp.bias
     sign = lg.XOR(A.sign, B.sign)
@@ -72,7 +58,7 @@ def fp_fma(format: NumberFormat, rounding: str = "rne", ftz: bool = False, multi
            adder: str = DEFAULTS["adder"], shifter: str = DEFAULTS["shifter"],
            leading_zero_counter: str = DEFAULTS["leading_zero_counter"]) -> Netlist:
     """IEEE 754 fused multiply-add a*b + c, one rounding: product, aligned addend, add, normalize, round; a, b, c -> y, flags."""
-    sp, net, lg, parts, (A, B, C) = _setup("fp-fma", format, rounding, ftz, 3, multiplier=multiplier, adder=adder,
+    sp, net, lg, parts, (A, B, C) = start_unit("fp-fma", format, rounding, ftz, "abc", multiplier=multiplier, adder=adder,
                                            shifter=shifter, leading_zero_counter=leading_zero_counter)
     P, bias, emax = sp.P, sp.bias, sp.emax_field
     W = 3 * P + 4

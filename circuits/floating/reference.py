@@ -131,7 +131,8 @@ class Exact:
         return sign << (self.sp.N - 1)
 
     def _sum(self, sa, ma, ea, sb, mb, eb):
-        """Round the exact sum of two finite values (either may be zero)."""
+        """Round the exact sum of two finite values (either may be zero). An exact zero is +0 (-0 when
+        rounding down), or the operands' sign when both are zeros of one sign."""
         e = min(ea, eb)
         s = (-ma if sa else ma) * (1 << (ea - e)) + (-mb if sb else mb) * (1 << (eb - e))
         if s == 0:
@@ -149,8 +150,6 @@ class Exact:
             if ka == kb and sa != sb:
                 return sp.qnan, NV
             return self._inf(sa if ka == INF else sb), 0
-        if ma == 0 and mb == 0:
-            return self._zero(sa if sa == sb else int(self.rounding == "rdn")), 0
         return self._sum(sa, ma, ea, sb, mb, eb)
 
     def mul(self, a: int, b: int):
@@ -187,10 +186,7 @@ class Exact:
             return self._inf(sp_), 0
         if kc == INF:
             return self._inf(sc), 0
-        mp, ep = ma * mb, ea + eb
-        if mp == 0 and mc == 0:
-            return self._zero(sc if sc == sp_ else int(self.rounding == "rdn")), 0
-        return self._sum(sp_, mp, ep, sc, mc, ec)
+        return self._sum(sp_, ma * mb, ea + eb, sc, mc, ec)
 
     def div(self, a: int, b: int):
         sp = self.sp

@@ -236,8 +236,10 @@ class FloatStimulus:
         def tiny(ab, m, rng):
             return self._compose(self._signs(rng, m), self._fields(rng, m, 0, 2), self._frac(rng, m))
 
-        plain = lambda m, rng: {p: self._compose(self._signs(rng, m), self._fields(rng, m, 0, sp.emax_field),  # noqa: E731
-                                                 self._frac(rng, m)) for p in ("a", "b")}
+        def plain(m, rng):
+            return {p: self._compose(self._signs(rng, m), self._fields(rng, m, 0, sp.emax_field), self._frac(rng, m))
+                    for p in ("a", "b")}
+
         return [with_c(plain, near_minus_product), with_c(mul_kinds[0], tiny), with_c(mul_kinds[1], near_minus_product),
                 with_c(mul_kinds[2], far), with_c(mul_kinds[3], tiny), with_c(plain, far)]
 
