@@ -223,7 +223,7 @@ def _encode_exact(values: np.ndarray, fmt: NumberFormat) -> np.ndarray:
 def encode_floats(values, fmt: "NumberFormat | str") -> np.ndarray:
     """Bit patterns (``uint64``; object ints beyond 64 bits) of real ``values`` in a floating-point format, each
     rounded to nearest even: numpy's casts for fp16/fp32/fp64, torch's for bf16 and fp8 (``fp8-e4m3`` is OCP's
-    E4M3FN: no infinities, overflow becomes NaN), tf32 as fp32 rounded to 10 fraction bits, and exact integer
+    E4M3FN: no infinities; torch saturates overflows and infinities to +-448), tf32 as fp32 rounded to 10 fraction bits, and exact integer
     arithmetic (:func:`_encode_exact`, IEEE-style) for any custom format. Bit 0 is the last fraction bit."""
     f = fmt if isinstance(fmt, NumberFormat) else get_format(fmt)
     if not f.is_float:

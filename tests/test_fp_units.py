@@ -201,3 +201,19 @@ def test_exact_model_matches_platform_on_random_vectors():
             assert (mine == platform(op, f, a, b)).all(), (fmt, op)
         mine = np.array([model.sqrt(int(x))[0] for x in a], dtype=np.uint64)
         assert (mine == platform("sqrt", f, a)).all(), fmt
+
+
+def test_a_profiles_custom_format_builds_units(tmp_path):
+    from gatesim.hardware import load_hardware
+
+    (tmp_path / "acc.toml").write_text('formats = ["e6m9", "my8"]\n[custom_formats.e6m9]\nexponent_bits = 6\n'
+                                       'mantissa_bits = 9\n[custom_formats.my8]\nexponent_bits = 4\nmantissa_bits = 3\n'
+                                       'nonfinite = "nan-only"\n')
+    e6m9, my8 = load_hardware(tmp_path / "acc.toml").formats
+    net = circuits.build("fp-multiplier", format=e6m9)
+    assert net.params["format"] == "e6m9" and len(net.inputs["a"]) == 16
+    r = verify(net, circuits.reference("fp-multiplier", format=e6m9), vectors=5_000,
+               stimulus=circuits.stimulus("fp-multiplier", format=e6m9))
+    assert r.ok, r.first_failure
+    r = verify(circuits.build("fp-adder", format=my8), circuits.reference("fp-adder", format=my8))  # the e4m3 encoding
+    assert r.exhaustive and r.ok and my8.spec == "e4m3fn"
