@@ -2,96 +2,373 @@
 
 Values are non-negative integers, bit 0 the least significant bit of each port. Ports up to 64
 bits travel as ``uint64`` numpy arrays; wider ports as numpy object arrays of Python ints.
+
+The kernels (:mod:`gatesim.kernels`) pack values into bit planes block by block as they simulate,
+and several threads each take a range of blocks (:func:`set_threads`, ``$GATESIM_THREADS``).
 """
 from __future__ import annotations
 
+import os
+import threading
 from dataclasses import dataclass
 
 import numpy as np
 
-from . import kernels
+from . import bitpack, kernels
 from .compile import CompiledNetlist, compile_netlist
 from .counting import priced_instances
 from .errors import LibraryError, SimulationError
-from .gates import GATE_NAMES
+from .gates import GATE_NAMES, GATES
 from .library import CellLibrary, load_library
 from .netlist import Netlist
 
-CHUNK_WORDS = 64  # words of 64 vectors simulated per pass over the netlist
+GATE_ARITY = np.array([GATES[name].arity for name in GATE_NAMES], dtype=np.int64)
+
+MAX_BLOCK_WORDS = 512  # words of 64 vectors per block, at most
+MIN_BLOCK_WORDS = 32  # fewer words per gate and LLVM stops vectorizing the gate loops
+CACHE_BUDGET = 1 << 20  # bytes of register file per thread: the block size keeps it in a core's L2 cache
+MIN_WORK_PER_THREAD = 1 << 18  # gate-words: below this a second thread costs more than it saves
+
+_threads: int | None = None
+_pool = None
+_pool_lock = threading.Lock()
 
 
-def _as_int_array(name: str, value, width: int) -> np.ndarray:
-    """Coerce one port's values to uint64 (width <= 64) or an object array of ints; check range."""
-    if isinstance(value, np.ndarray) and value.dtype != object:
-        if value.dtype.kind not in "iub":
-            raise SimulationError(f"input {name!r} must hold integers, got dtype {value.dtype}")
-        if value.dtype.kind == "i" and value.size and value.min() < 0:
-            raise SimulationError(f"input {name!r} has a negative value ({int(value.min())})")
-        arr = value.astype(np.uint64).ravel()
-        if width < 64 and arr.size and int(arr.max()) >> width:
-            raise SimulationError(f"input {name!r} value {int(arr.max())} does not fit in {width} bits")
-        return arr if width <= 64 else arr.astype(object)
-    arr = np.array(value, dtype=object).ravel()
-    for v in arr:
-        if isinstance(v, (bool, np.bool_)) or not isinstance(v, (int, np.integer)):
-            raise SimulationError(f"input {name!r} must hold integers, got {v!r}")
-        if v < 0 or int(v) >> width:
-            raise SimulationError(f"input {name!r} value {v} does not fit in {width} bits")
-    if width <= 64:
-        return np.array([int(v) for v in arr], dtype=np.uint64)
-    return np.array([int(v) for v in arr], dtype=object)
+def default_threads() -> int:
+    """Threads a simulation uses: ``set_threads``, else ``$GATESIM_THREADS``, else the usable CPUs."""
+    if _threads is not None:
+        return _threads
+    env = os.environ.get("GATESIM_THREADS")
+    if env:
+        try:
+            n = int(env)
+        except ValueError:
+            raise SimulationError(f"GATESIM_THREADS must be a positive integer, got {env!r}") from None
+        if n < 1:
+            raise SimulationError(f"GATESIM_THREADS must be a positive integer, got {env!r}")
+        return n
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
 
 
-def _limbs(arr: np.ndarray, width: int) -> list[np.ndarray]:
-    """Split values into 64-bit uint64 limbs, least significant first."""
-    if width <= 64:
-        return [arr]
-    mask = (1 << 64) - 1
-    return [np.array([(int(v) >> (64 * k)) & mask for v in arr], dtype=np.uint64) for k in range((width + 63) // 64)]
+def set_threads(n: int | None) -> int | None:
+    """Use ``n`` threads per simulation from now on (None: back to the default); returns the old setting."""
+    global _threads
+    if n is not None and (isinstance(n, bool) or not isinstance(n, int) or n < 1):
+        raise SimulationError(f"threads must be a positive integer, got {n!r}")
+    old, _threads = _threads, n
+    return old
 
 
-def pack_inputs(c: CompiledNetlist, inputs: dict, ) -> tuple[np.ndarray, int]:
-    """Bit planes ``[n_input_bits, words]`` for the compiled netlist's input slots, and the vector count."""
+def _executor(n: int):
+    """The shared thread pool (grown on demand); the kernels release the GIL, so threads run in parallel."""
+    global _pool
+    from concurrent.futures import ThreadPoolExecutor
+
+    with _pool_lock:
+        if _pool is None or _pool._max_workers < n:
+            _pool = ThreadPoolExecutor(max_workers=n, thread_name_prefix="gatesim-sim")
+        return _pool
+
+
+@dataclass(frozen=True)
+class Program:
+    """The simulation program of a compiled netlist (see :func:`gatesim.kernels.schedule`), cached on it.
+
+    ``prog[k]``: (gate code, destination register, operand registers) of step ``k``; ``step_slot[k]``:
+    the slot step ``k`` computes; ``slot_reg[s]``: register of slot ``s`` (-1: never read);
+    ``const_regs``: registers of CONST0 and CONST1 (-1 when unused); ``in_regs`` / ``out_regs``:
+    registers per port, ``[columns, 64]`` (-1 past the port's width), one column per 64 bits.
+    """
+
+    prog: np.ndarray
+    step_slot: np.ndarray
+    n_regs: int
+    slot_reg: np.ndarray
+    const_regs: np.ndarray
+    in_regs: dict[str, np.ndarray]
+    out_regs: dict[str, np.ndarray]
+
+    @property
+    def n_steps(self) -> int:
+        return int(self.prog.shape[0])
+
+
+def _columns_of(slots: np.ndarray, table: np.ndarray) -> np.ndarray:
+    """``table[slots]`` split in columns of 64 bits, padded with -1: shape ``[ceil(width/64), 64]``."""
+    width = len(slots)
+    cols = np.full((max(1, (width + 63) // 64), 64), -1, dtype=np.int32)
+    cols.reshape(-1)[:width] = table[slots]
+    return cols
+
+
+def program(c: CompiledNetlist) -> Program:
+    """The register-allocated evaluation program of ``c`` (computed once, cached on ``c``)."""
+    p = c._cache.get("program")
+    if p is None:
+        arity = GATE_ARITY[c.op]
+        prog, step_slot, reg, n_regs = kernels.schedule(c.op, c.fanin, arity, c.n_sources, c.output_slots)
+        reg = reg.astype(np.int32)
+        p = Program(
+            prog=prog, step_slot=step_slot, n_regs=max(int(n_regs), 1), slot_reg=reg,
+            const_regs=reg[[c.const0_slot, c.const1_slot]].copy(),
+            in_regs={name: _columns_of(slots, reg) for name, slots in c.inputs.items()},
+            out_regs={name: _columns_of(slots, reg) for name, slots in c.outputs.items()},
+        )
+        c._cache["program"] = p
+    return p
+
+
+def _block_words(n_regs: int, words: int) -> int:
+    """Words per block: the largest power of two keeping the register file in ``CACHE_BUDGET``, within
+    ``MIN_BLOCK_WORDS..MAX_BLOCK_WORDS``, and no more than the run needs."""
+    b = MIN_BLOCK_WORDS
+    while b < MAX_BLOCK_WORDS and 2 * b * 8 * n_regs <= CACHE_BUDGET:
+        b *= 2
+    return max(1, min(b, words))
+
+
+def _split(words: int, block: int, work_per_word: int, threads: int | None) -> list[tuple[int, int]]:
+    """Word ranges, one per thread, each a whole number of blocks (but the last)."""
+    n = default_threads() if threads is None else threads
+    blocks = -(-words // block)
+    n = max(1, min(n, blocks, (work_per_word * words) // MIN_WORK_PER_THREAD))
+    per = -(-blocks // n)
+    bounds = [min(words, i * per * block) for i in range(n + 1)]
+    return [(bounds[i], bounds[i + 1]) for i in range(n) if bounds[i] < bounds[i + 1]]
+
+
+def _run_ranges(job, ranges) -> None:
+    if len(ranges) == 1:
+        job(0, *ranges[0])
+        return
+    pool = _executor(len(ranges))
+    for f in [pool.submit(job, t, a, b) for t, (a, b) in enumerate(ranges)]:
+        f.result()
+
+
+def _toggle_totals(toggles, prev, first, p: Program, n_slots: int) -> np.ndarray:
+    """Per-slot toggles from per-range counts, adding each range's first transition (range boundary)."""
+    total = toggles.sum(axis=0)
+    for t in range(1, toggles.shape[0]):
+        total += ((first[t] ^ prev[t - 1]) & np.uint64(1)).astype(np.int64)
+    per_slot = np.zeros(n_slots, dtype=np.int64)
+    per_slot[p.step_slot] = total
+    return per_slot
+
+
+def _check_names(c: CompiledNetlist, inputs: dict) -> None:
     unknown = [p for p in inputs if p not in c.inputs]
     if unknown:
         raise SimulationError(f"{c.name!r} has no input port {unknown[0]!r} (inputs: {', '.join(c.inputs) or 'none'})")
     missing = [p for p in c.inputs if p not in inputs]
     if missing:
         raise SimulationError(f"no value given for input port {missing[0]!r}")
-    arrays = {p: _as_int_array(p, inputs[p], len(c.inputs[p])) for p in c.inputs}
-    sizes = {a.size for a in arrays.values() if a.size != 1}
+
+
+def _not_integers(name: str, got) -> SimulationError:
+    return SimulationError(f"input {name!r} must hold integers, got {got}")
+
+
+def _port_columns(name: str, value, width: int) -> tuple[list[np.ndarray], bool]:
+    """One port's values as uint64 columns of 64 bits each (LSB column first), and whether they came
+    from a signed integer array (whose negative values the kernel reports as too wide).
+
+    numpy integer arrays pass without a copy when already uint64 (or int64, reinterpreted); Python
+    ints are converted once; wider-than-64-bit ports split into limbs (Python ints only there).
+    """
+    n_cols = max(1, (width + 63) // 64)
+    zero = np.zeros(1, dtype=np.uint64)
+    if isinstance(value, (list, tuple)):
+        arr = np.asarray(value)
+        if arr.dtype.kind in "iu" and bool not in map(type, value) and arr.ndim == 1:
+            value = arr  # plain Python ints that numpy holds exactly
+    if isinstance(value, np.ndarray) and value.dtype != object:
+        kind = value.dtype.kind
+        if kind not in "iub":
+            raise _not_integers(name, f"dtype {value.dtype}")
+        arr = value.ravel()
+        signed = kind == "i"
+        if arr.dtype == np.uint64 or arr.dtype == np.int64:
+            arr = np.ascontiguousarray(arr).view(np.uint64)
+        else:
+            arr = arr.astype(np.uint64)
+            signed = signed and arr.size and value.min() < 0
+        if signed and width >= 64 and arr.size and value.min() < 0:
+            raise SimulationError(f"input {name!r} has a negative value ({int(value.min())})")
+        return [arr] + [zero] * (n_cols - 1), bool(signed)
+    if isinstance(value, (bool, np.bool_)):
+        raise _not_integers(name, repr(value))
+    if isinstance(value, (int, np.integer)):
+        arr = np.array([value], dtype=object)
+    else:
+        arr = np.array(value, dtype=object).ravel()
+    for v in arr:
+        if isinstance(v, (bool, np.bool_)) or not isinstance(v, (int, np.integer)):
+            raise _not_integers(name, repr(v))
+        if v < 0 or int(v) >> width:
+            raise SimulationError(f"input {name!r} value {v} does not fit in {width} bits")
+    if n_cols == 1:
+        return [arr.astype(np.uint64) if arr.size else np.zeros(0, dtype=np.uint64)], False
+    mask = (1 << 64) - 1
+    return [np.array([(int(v) >> (64 * k)) & mask for v in arr], dtype=np.uint64) for k in range(n_cols)], False
+
+
+def _too_wide_error(name: str, col: np.ndarray, width: int, signed: bool) -> SimulationError:
+    bad = col[(col >> np.uint64(width)) != 0] if width < 64 else col
+    v = int(bad[0])
+    if signed and v >> 63:
+        return SimulationError(f"input {name!r} has a negative value ({v - (1 << 64)})")
+    return SimulationError(f"input {name!r} value {v} does not fit in {width} bits")
+
+
+@dataclass
+class _Inputs:
+    """Input ports as kernel columns: values, registers, widths (and what a too-wide column means)."""
+
+    cols: list
+    regs: np.ndarray
+    widths: np.ndarray
+    owners: list  # (port name, column values, width, signed) per column
+    n: int
+
+
+def _input_columns(c: CompiledNetlist, inputs: dict, reg_of: dict[str, np.ndarray]) -> _Inputs:
+    _check_names(c, inputs)
+    cols, regs, widths, owners = [], [], [], []
+    sizes = set()
+    for name, slots in c.inputs.items():
+        width = len(slots)
+        parts, signed = _port_columns(name, inputs[name], width)
+        for k, col in enumerate(parts):
+            if col.size != 1:
+                sizes.add(col.size)
+            w = min(64, width - 64 * k)
+            cols.append(col)
+            regs.append(reg_of[name][k])
+            widths.append(w)
+            owners.append((name, col, w, signed))
     if len(sizes) > 1:
         raise SimulationError(f"input ports have different numbers of vectors: {sorted(sizes)}")
     n = sizes.pop() if sizes else 1
-    n_words = max(1, (n + 63) // 64)
-    planes = np.zeros((c.n_inputs, n_words), dtype=np.uint64)
-    for p, slots in c.inputs.items():
-        a = arrays[p]
-        if a.size == 1 and n != 1:
-            a = np.repeat(a, n)
-        width = len(slots)
-        for k, limb in enumerate(_limbs(a, width)):
-            bits = min(64, width - 64 * k)
-            planes[slots[64 * k : 64 * k + bits]] = kernels.pack_bits(limb, bits, n_words)
-    return planes, n
+    regs_arr = np.stack(regs) if regs else np.zeros((0, 64), dtype=np.int32)
+    return _Inputs(cols, regs_arr, np.array(widths, dtype=np.int32), owners, n)
+
+
+def _typed_list(arrays):
+    from numba import types
+    from numba.typed import List
+
+    lst = List.empty_list(types.Array(types.uint64, 1, "C"))
+    for a in arrays:
+        lst.append(a)
+    return lst
+
+
+def _raise_too_wide(ins: _Inputs, too_wide: np.ndarray) -> None:
+    hit = np.flatnonzero(too_wide.any(axis=0))
+    if hit.size:
+        name, col, width, signed = ins.owners[hit[0]]
+        raise _too_wide_error(name, col, width, signed)
+
+
+def _output_ports(c: CompiledNetlist, out: np.ndarray) -> dict[str, np.ndarray]:
+    """Output ports from output columns: uint64 arrays up to 64 bits, object arrays of ints above."""
+    result, row = {}, 0
+    for name, slots in c.outputs.items():
+        k = max(1, (len(slots) + 63) // 64)
+        if k == 1:
+            result[name] = out[row]
+        else:
+            total = out[row].astype(object)
+            for j in range(1, k):
+                total = total + (out[row + j].astype(object) << (64 * j))
+            result[name] = total
+        row += k
+    return result
+
+
+def _simulate(c: CompiledNetlist, inputs: dict, want_toggles: bool, threads: int | None = None):
+    """Outputs per port, toggles per slot (None unless ``want_toggles``) and the number of vectors."""
+    p = program(c)
+    ins = _input_columns(c, inputs, p.in_regs)
+    n = ins.n
+    out_regs = np.concatenate(list(p.out_regs.values())) if p.out_regs else np.zeros((0, 64), dtype=np.int32)
+    out_widths = np.array([min(64, len(s) - 64 * k) for s in c.outputs.values() for k in range(max(1, (len(s) + 63) // 64))],
+                          dtype=np.int32)
+    out = np.empty((out_regs.shape[0], n), dtype=np.uint64)
+    words = (n + 63) // 64
+    if words == 0:
+        return _output_ports(c, out), np.zeros(c.n_slots, dtype=np.int64), n
+    block = _block_words(p.n_regs, words)
+    ranges = _split(words, block, p.n_steps + 64 * len(ins.cols) + 64 * out.shape[0], threads)
+    parts = len(ranges)
+    shape = (parts, p.n_steps if want_toggles else 0)
+    toggles, prev, first = np.zeros(shape, np.int64), np.zeros(shape, np.uint64), np.zeros(shape, np.uint64)
+    too_wide = np.zeros((parts, len(ins.cols)), dtype=np.bool_)
+    cols = _typed_list(ins.cols)
+
+    def job(t, w_start, w_stop):
+        kernels.run_values(p.prog, p.n_regs, p.const_regs, cols, ins.regs, ins.widths, out, out_regs, out_widths, n,
+                           w_start, w_stop, block, want_toggles, toggles[t], prev[t], first[t], too_wide[t])
+
+    _run_ranges(job, ranges)
+    _raise_too_wide(ins, too_wide)
+    per_slot = _toggle_totals(toggles, prev, first, p, c.n_slots) if want_toggles else None
+    return _output_ports(c, out), per_slot, n
+
+
+def pack_inputs(c: CompiledNetlist, inputs: dict) -> tuple[np.ndarray, int]:
+    """Bit planes ``[n_input_bits, words]`` for the compiled netlist's input slots, and the vector count."""
+    rows = {name: _columns_of(slots, np.arange(c.n_inputs, dtype=np.int32)) for name, slots in c.inputs.items()}
+    ins = _input_columns(c, inputs, rows)
+    words = max(1, (ins.n + 63) // 64)
+    planes = np.zeros((c.n_inputs, words), dtype=np.uint64)
+    too_wide = np.zeros((1, len(ins.cols)), dtype=np.bool_)
+    if ins.n:
+        bitpack.pack_columns(_typed_list(ins.cols), ins.regs, ins.widths, ins.n, planes, 0, words, too_wide[0])
+    _raise_too_wide(ins, too_wide)
+    return planes, ins.n
 
 
 def unpack_outputs(c: CompiledNetlist, planes: np.ndarray, n: int) -> dict[str, np.ndarray]:
     """Port values from output planes (rows in the order of ``c.outputs``)."""
-    result = {}
-    row = 0
-    for p, slots in c.outputs.items():
-        width = len(slots)
-        if width <= 64:
-            result[p] = kernels.unpack_bits(planes[row : row + width], n)
-        else:
-            total = np.zeros(n, dtype=object)
-            for k in range(0, width, 64):
-                limb = kernels.unpack_bits(planes[row + k : row + min(width, k + 64)], n)
-                total = total + (limb.astype(object) << k)
-            result[p] = total
-        row += width
-    return result
+    rows = np.arange(planes.shape[0], dtype=np.int32)
+    regs, widths, start = [], [], 0
+    for slots in c.outputs.values():
+        regs.append(_columns_of(np.arange(start, start + len(slots)), rows))
+        widths += [min(64, len(slots) - 64 * k) for k in range(regs[-1].shape[0])]
+        start += len(slots)
+    regs = np.concatenate(regs) if regs else np.zeros((0, 64), dtype=np.int32)
+    out = np.empty((regs.shape[0], n), dtype=np.uint64)
+    if n:
+        bitpack.unpack_columns(planes, regs, np.array(widths, dtype=np.int32), n, out, 0, (n + 63) // 64)
+    return _output_ports(c, out)
+
+
+def simulate_planes(c: CompiledNetlist, planes: np.ndarray, n: int, toggles: bool = False, threads: int | None = None):
+    """The kernel alone: input bit planes ``[n_inputs, W]`` (from :func:`pack_inputs`) -> output planes
+    ``[output bits, W]`` (rows in the order of ``c.outputs``) and toggles per slot (None unless asked)."""
+    p = program(c)
+    words = planes.shape[1]
+    in_regs = p.slot_reg[: c.n_inputs].astype(np.int32)
+    out_regs = np.concatenate([p.slot_reg[s] for s in c.outputs.values()]).astype(np.int32) if c.outputs else np.zeros(0, np.int32)
+    out = np.empty((out_regs.shape[0], words), dtype=np.uint64)
+    block = _block_words(p.n_regs, words)
+    ranges = _split(words, block, p.n_steps, threads)
+    shape = (len(ranges), p.n_steps if toggles else 0)
+    tog, prev, first = np.zeros(shape, np.int64), np.zeros(shape, np.uint64), np.zeros(shape, np.uint64)
+    planes = np.ascontiguousarray(planes, dtype=np.uint64)
+
+    def job(t, w_start, w_stop):
+        kernels.run_planes(p.prog, p.n_regs, in_regs, p.const_regs, out_regs, planes, out, n, w_start, w_stop, block,
+                           toggles, tog[t], prev[t], first[t])
+
+    if n:
+        _run_ranges(job, ranges)
+    return out, (_toggle_totals(tog, prev, first, p, c.n_slots) if toggles else None)
 
 
 def simulate(net: Netlist, /, **inputs) -> dict[str, np.ndarray]:
@@ -99,14 +376,10 @@ def simulate(net: Netlist, /, **inputs) -> dict[str, np.ndarray]:
 
     Each keyword is an input port: an int, a sequence or a numpy array of non-negative ints
     (all of one length; scalars broadcast). Output ports up to 64 bits come back as ``uint64``
-    arrays, wider ones as object arrays of Python ints.
+    arrays, wider ones as object arrays of Python ints. Runs on :func:`default_threads` threads.
     """
-    c = compile_netlist(net)
-    planes, n = pack_inputs(c, inputs)
-    out, _ = kernels.simulate_planes(
-        c.op, c.fanin, c.n_inputs, c.n_sources, c.output_slots, planes, n, CHUNK_WORDS, False
-    )
-    return unpack_outputs(c, out, n)
+    outputs, _, _ = _simulate(compile_netlist(net), inputs, want_toggles=False)
+    return outputs
 
 
 @dataclass(frozen=True)
@@ -177,10 +450,7 @@ def switching_activity(net: Netlist, /, library: "str | CellLibrary" = "static-c
     """Toggles between consecutive vectors of the given inputs, per gate type and transistor-weighted."""
     lib = load_library(library)
     c = compile_netlist(net)
-    planes, n = pack_inputs(c, inputs)
-    _, toggles = kernels.simulate_planes(
-        c.op, c.fanin, c.n_inputs, c.n_sources, c.output_slots, planes, n, CHUNK_WORDS, True
-    )
+    _, toggles, n = _simulate(c, inputs, want_toggles=True)
     by_code = np.bincount(c.op.astype(np.int64), weights=toggles, minlength=len(GATE_NAMES))
     weighted = float(np.dot(slot_weights(c, lib), toggles))
     return Activity(
