@@ -134,7 +134,7 @@ def _split(words: int, block: int, work_per_word: int, threads: int | None) -> l
     """Word ranges, one per thread, each a whole number of blocks (but the last)."""
     n = default_threads() if threads is None else threads
     blocks = -(-words // block)
-    n = max(1, min(n, blocks, (work_per_word * words) // MIN_WORK_PER_THREAD))
+    n = max(1, min(n, blocks, (work_per_word * words) // max(MIN_WORK_PER_THREAD, 1)))
     per = -(-blocks // n)
     bounds = [min(words, i * per * block) for i in range(n + 1)]
     return [(bounds[i], bounds[i + 1]) for i in range(n) if bounds[i] < bounds[i + 1]]

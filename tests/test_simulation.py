@@ -145,3 +145,184 @@ def test_ripple_carry_worst_case_toggles():
     assert act.toggles["XOR2"] == w - 1  # propagate bits 1..w-1 rise; bit 0's p and every sum stay 0
     assert act.toggles["AND2"] == w  # generate of bit 0, and p & carry of bits 1..w-1
     assert act.weighted_toggles == 6 * w + 6 * w + 12 * (w - 1)
+
+
+# -- the blocked, threaded kernels -----------------------------------------------------------------
+from gatesim import bitpack, kernels  # noqa: E402
+from gatesim import simulation as sim  # noqa: E402
+
+NUMPY_GATES = {
+    "BUF": lambda a: a, "NOT": lambda a: ~a, "AND2": lambda a, b: a & b, "OR2": lambda a, b: a | b,
+    "NAND2": lambda a, b: ~(a & b), "NOR2": lambda a, b: ~(a | b), "XOR2": lambda a, b: a ^ b,
+    "XNOR2": lambda a, b: ~(a ^ b), "ANDNOT2": lambda a, b: a & ~b, "ORNOT2": lambda a, b: a | ~b,
+    "MUX2": lambda a, b, s: np.where(s, b, a), "NMUX2": lambda a, b, s: ~np.where(s, b, a),
+    "AOI21": lambda a, b, c: ~((a & b) | c), "OAI21": lambda a, b, c: ~((a | b) & c),
+    "AOI22": lambda a, b, c, d: ~((a & b) | (c & d)), "OAI22": lambda a, b, c, d: ~((a | b) & (c | d)),
+}
+
+
+def numpy_reference(net, vecs: dict) -> tuple[dict, np.ndarray]:
+    """Every slot's value per vector (numpy bool arrays, slot by slot): outputs and toggles per slot."""
+    c = compile_netlist(net)
+    n = len(next(iter(vecs.values())))
+    val = np.zeros((c.n_slots, n), dtype=bool)
+    for p, slots in c.inputs.items():
+        v = [int(x) for x in vecs[p]]
+        for i, s in enumerate(slots):
+            val[s] = [(x >> i) & 1 for x in v]
+    val[c.const1_slot] = True
+    for s in range(c.n_sources, c.n_slots):
+        name = c.op_names[s]
+        val[s] = NUMPY_GATES[name](*(val[int(c.fanin[s, k])] for k in range(GATES[name].arity)))
+    outs = {p: [sum(int(val[s, v]) << i for i, s in enumerate(slots)) for v in range(n)] for p, slots in c.outputs.items()}
+    toggles = (val[:, 1:] != val[:, :-1]).sum(axis=1)
+    toggles[: c.n_sources] = 0
+    return outs, toggles
+
+
+@pytest.fixture
+def tiny_blocks(monkeypatch):
+    """Blocks of ``words`` words and no minimum work per thread, so a few hundred vectors cross many
+    block and thread boundaries."""
+
+    def set_block(words: int):
+        monkeypatch.setattr(sim, "MIN_BLOCK_WORDS", words)
+        monkeypatch.setattr(sim, "MAX_BLOCK_WORDS", words)
+        monkeypatch.setattr(sim, "MIN_WORK_PER_THREAD", 0)
+
+    return set_block
+
+
+@pytest.mark.parametrize("n", [1, 2, 63, 64, 65, 127, 200, 64 * 9 + 5])
+@pytest.mark.parametrize("threads,block", [(1, 1), (2, 1), (3, 2), (2, 512)])
+def test_outputs_and_toggles_across_blocks_and_threads(tiny_blocks, n, threads, block):
+    tiny_blocks(block)
+    net = circuits.build("booth-wallace-multiplier", 5, signed=True)
+    rng = np.random.default_rng(n)
+    vecs = {"a": rng.integers(0, 32, n, dtype=np.uint64), "b": rng.integers(0, 32, n, dtype=np.uint64)}
+    want, want_toggles = numpy_reference(net, vecs)
+    c = compile_netlist(net)
+    outputs, toggles, count = sim._simulate(c, vecs, want_toggles=True, threads=threads)
+    assert count == n
+    assert outputs["p"].tolist() == want["p"]
+    assert np.array_equal(toggles, want_toggles)
+    planes, _ = sim.pack_inputs(c, vecs)
+    out_planes, plane_toggles = sim.simulate_planes(c, planes, n, toggles=True, threads=threads)
+    assert sim.unpack_outputs(c, out_planes, n)["p"].tolist() == want["p"]
+    assert np.array_equal(plane_toggles, want_toggles)
+
+
+def test_switching_activity_is_the_same_on_any_number_of_threads(tiny_blocks):
+    tiny_blocks(2)
+    net = circuits.build("kogge-stone-adder", 16)
+    rng = np.random.default_rng(3)
+    vecs = {"a": rng.integers(0, 1 << 16, 3001), "b": rng.integers(0, 1 << 16, 3001), "cin": rng.integers(0, 2, 3001)}
+    acts = []
+    for threads in (1, 2, 4):
+        old = sim.set_threads(threads)
+        try:
+            acts.append(switching_activity(net, library="yosys-cmos", **vecs).to_dict())
+        finally:
+            sim.set_threads(old)
+    assert acts[0] == acts[1] == acts[2]
+    _, want = numpy_reference(net, vecs)
+    assert acts[0]["total_toggles"] == int(want.sum())
+
+
+def test_wide_ports_on_threads(tiny_blocks):
+    tiny_blocks(1)
+    net = circuits.build("ripple-carry-adder", 130)
+    rng = np.random.default_rng(5)
+    a = [int(x) << 66 | int(y) for x, y in zip(rng.integers(0, 1 << 63, 700), rng.integers(0, 1 << 63, 700))]
+    b = [(1 << 130) - 1 - x for x in a[::-1]]
+    old = sim.set_threads(3)
+    try:
+        out = simulate(net, a=a, b=b, cin=1)
+    finally:
+        sim.set_threads(old)
+    s = [x + y + 1 for x, y in zip(a, b)]
+    assert [int(v) for v in out["sum"]] == [v % (1 << 130) for v in s]
+    assert out["cout"].tolist() == [v >> 130 for v in s]
+
+
+@pytest.mark.parametrize("width", [1, 2, 3, 7, 8, 13, 16, 24, 31, 32, 33, 53, 63, 64])
+def test_bit_transposes_round_trip(width):
+    rng = np.random.default_rng(width)
+    n = 64 * bitpack.TB + 77  # a full transpose tile and a partial one with a partial last word
+    col = rng.integers(0, 1 << 62, n, dtype=np.uint64) * np.uint64(4) + rng.integers(0, 4, n, dtype=np.uint64)
+    if width < 64:
+        col &= np.uint64((1 << width) - 1)
+    words = (n + 63) // 64
+    planes = np.zeros((width, words), dtype=np.uint64)
+    rows = np.arange(64, dtype=np.int32)
+    rows[width:] = -1
+    too_wide = np.zeros(1, dtype=bool)
+    cols = sim._typed_list([col])
+    bitpack.pack_columns(cols, rows[None, :], np.array([width], np.int32), n, planes, 0, words, too_wide)
+    assert not too_wide[0]
+    bits = (col[:, None] >> np.arange(width, dtype=np.uint64)) & np.uint64(1)  # [n, width]
+    padded = np.concatenate([bits, np.repeat(bits[-1:], 64 * words - n, axis=0)])  # lanes past n repeat the last
+    want = (padded.reshape(words, 64, width) << np.arange(64, dtype=np.uint64)[None, :, None]).sum(axis=1, dtype=np.uint64)
+    assert np.array_equal(planes, want.T)
+    back = np.zeros((1, n), dtype=np.uint64)
+    bitpack.unpack_columns(planes, rows[None, :], np.array([width], np.int32), n, back, 0, words)
+    assert np.array_equal(back[0], col)
+    if width < 64:  # a value one bit too wide is reported
+        col[n // 2] |= np.uint64(1) << np.uint64(width)
+        bitpack.pack_columns(sim._typed_list([col]), rows[None, :], np.array([width], np.int32), n, planes, 0, words, too_wide)
+        assert too_wide[0]
+
+
+def test_program_registers_are_few_and_never_alias_operands():
+    net = circuits.build("booth-wallace-multiplier", 16)
+    c = compile_netlist(net)
+    p = sim.program(c)
+    assert p.n_regs < c.n_slots // 5  # depth-first order and register reuse
+    prog = p.prog
+    arity = sim.GATE_ARITY[prog[:, 0]]
+    for k in range(4):
+        has = arity > k
+        assert not np.any(prog[has, 1] == prog[has, 2 + k])
+    assert sorted(p.step_slot.tolist()) == list(range(c.n_sources, c.n_slots))
+    assert sim.program(c) is p  # cached on the compiled netlist
+
+
+def test_input_types_and_range_checks():
+    net = circuits.build("ripple-carry-adder", 8)
+    assert simulate(net, a=np.array([1, 2], dtype=np.uint8), b=np.array([3, 4], dtype=np.int16), cin=1)["sum"].tolist() == [5, 7]
+    assert simulate(net, a=np.array([250], dtype=np.int64), b=[5], cin=[1])["cout"].tolist() == [1]
+    with pytest.raises(SimulationError, match="negative value \\(-3\\)"):
+        simulate(net, a=np.array([1, -3], dtype=np.int64), b=1, cin=0)
+    with pytest.raises(SimulationError, match="value 256 does not fit in 8 bits"):
+        simulate(net, a=np.array([1, 256], dtype=np.uint64), b=1, cin=0)
+    with pytest.raises(SimulationError, match="value 2 does not fit in 1 bits"):
+        simulate(net, a=1, b=1, cin=np.array([0, 2]))
+    with pytest.raises(SimulationError, match="must hold integers"):
+        simulate(net, a=[1, True], b=1, cin=0)
+    with pytest.raises(SimulationError, match="must hold integers"):
+        simulate(net, a=1, b=1, cin=True)
+    with pytest.raises(SimulationError, match="must hold integers"):
+        simulate(net, a=np.array([1.5]), b=1, cin=0)
+    with pytest.raises(SimulationError, match="must hold integers"):
+        simulate(net, a=[1, 2.5], b=1, cin=0)
+    wide = circuits.build("ripple-carry-adder", 64)
+    with pytest.raises(SimulationError, match="negative"):
+        simulate(wide, a=np.array([-1]), b=1, cin=0)
+    assert simulate(wide, a=np.array([2**64 - 1], dtype=np.uint64), b=1, cin=0)["cout"].tolist() == [1]
+    assert simulate(net, a=np.zeros(0, dtype=np.uint64), b=1, cin=0)["sum"].shape == (0,)
+
+
+def test_thread_settings(monkeypatch):
+    with pytest.raises(SimulationError, match="positive integer"):
+        sim.set_threads(0)
+    old = sim.set_threads(None)
+    try:
+        monkeypatch.setenv("GATESIM_THREADS", "3")
+        assert sim.default_threads() == 3
+        monkeypatch.setenv("GATESIM_THREADS", "many")
+        with pytest.raises(SimulationError, match="GATESIM_THREADS"):
+            sim.default_threads()
+        sim.set_threads(2)
+        assert sim.default_threads() == 2
+    finally:
+        sim.set_threads(old)
