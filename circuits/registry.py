@@ -31,7 +31,6 @@ puts Kogge-Stone adders in the FMA *and* in its multiplier's final adder.
 """
 from __future__ import annotations
 
-import difflib
 import functools
 import importlib
 import inspect
@@ -42,7 +41,7 @@ from typing import Callable
 import networkx as nx
 
 from gatesim.cells import register_cell
-from gatesim.errors import DesignError, GatesimError
+from gatesim.errors import DesignError, GatesimError, did_you_mean
 from gatesim.formats import FormatError, NumberFormat, parse_format
 from gatesim.netlist import Netlist, gc_paused
 
@@ -140,7 +139,8 @@ class Design:
         unknown = [p for p in params if p not in self.params]
         if unknown:
             allowed = ", ".join(self.params) or "none"
-            raise DesignError(f"{self.name}: unknown parameter {unknown[0]!r} (allowed: {allowed})")
+            hint = did_you_mean(unknown[0], self.params)
+            raise DesignError(f"{self.name}: unknown parameter {unknown[0]!r}{hint} (allowed: {allowed})")
 
 
 _REGISTRY: dict[str, Design] = {}
@@ -193,13 +193,14 @@ def load_plugins(modules: tuple[str, ...] = ()) -> None:
             raise DesignError(f"cannot import circuit plugin module {m!r}: {type(e).__name__}: {detail}") from None
 
 
-def get(name: str) -> Design:
-    """The design registered as ``name``."""
+def get(name: str, kinds: tuple[str, ...] = ()) -> Design:
+    """The design registered as ``name``. An unknown name fails naming the closest registered ones
+    (of ``kinds`` first, when given)."""
     load_plugins()
     d = _REGISTRY.get(name)
     if d is None:
-        close = difflib.get_close_matches(name, list(_REGISTRY), n=1)
-        hint = f"; did you mean {close[0]!r}?" if close else ""
+        pool = [n for n, x in _REGISTRY.items() if x.kind in kinds] if kinds else []
+        hint = did_you_mean(name, pool) or did_you_mean(name, _REGISTRY)
         raise DesignError(f"unknown design {name!r}{hint} (see `gatesim circuits`)")
     return d
 

@@ -20,7 +20,7 @@ class Counts:
 
     ``gates``: gates per type (all gates, also those inside priced cells); ``cells``: instances
     priced as a cell, by cell name; ``transistors``: total under ``library`` (cell prices replace
-    the gates inside them); ``logic_depth``: longest input-to-output path in gates.
+    the gates inside them; a netlist named like a library cell is priced as that one cell); ``logic_depth``: longest input-to-output path in gates.
     """
 
     design: str
@@ -45,6 +45,12 @@ class Counts:
             "transistors": self.transistors,
             "logic_depth": self.logic_depth,
         }
+
+
+def top_cell(c: CompiledNetlist, lib: CellLibrary) -> str | None:
+    """The library cell the whole netlist is, when the library prices one by the netlist's name (a ``full_adder``
+    counted on its own costs what every full adder instance inside an adder costs)."""
+    return c.name if c.name in lib.cells and c.n_gates else None
 
 
 def priced_instances(c: CompiledNetlist, lib: CellLibrary) -> np.ndarray:
@@ -72,6 +78,9 @@ def count(net: Netlist, library: "str | CellLibrary" = "static-cmos") -> Counts:
         raise LibraryError(f"library {lib.name!r} has no price for gate type {GATE_NAMES[c.op[unpriced]]} (used in {net.name!r})")
     cells = Counter(c.inst_cell[i] for i in np.flatnonzero(used))
     transistors = int(transistors) + sum(lib.cells[name] * k for name, k in cells.items())
+    whole = top_cell(c, lib)
+    if whole is not None:
+        cells, transistors = Counter({whole: 1}), lib.cells[whole]
     gates = {GATE_NAMES[k]: int(v) for k, v in enumerate(counts) if v and k >= 3}
     return Counts(
         design=net.name,

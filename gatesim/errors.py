@@ -19,3 +19,37 @@ class DesignError(GatesimError, ValueError):
 
 class SimulationError(GatesimError, ValueError):
     """Simulation inputs do not fit the netlist's ports."""
+
+
+def closest(name: str, candidates, n: int = 3) -> list[str]:
+    """Up to ``n`` candidates a mistyped ``name`` most likely meant, case-insensitive: those equal to it, else
+    those it is a prefix or part of (``dadda`` -> ``dadda-multiplier``), else :func:`difflib.get_close_matches`,
+    else those sharing a word with it (words split at ``-``, ``_`` and spaces)."""
+    import difflib
+    import re
+
+    cands = [c for c in dict.fromkeys(candidates) if c != name]
+    key = name.lower().strip()
+    if not key:
+        return []
+    low = {c: c.lower() for c in cands}
+    same = [c for c in cands if low[c] == key]
+    if same:
+        return same[:n]
+    inside = sorted((c for c in cands if key in low[c] or low[c] in key), key=lambda c: (not low[c].startswith(key), len(c)))
+    if inside:
+        return inside[:n]
+    by_low = {v: c for c, v in low.items()}
+    near = [by_low[v] for v in difflib.get_close_matches(key, list(by_low), n=n, cutoff=0.6)]
+    if near:
+        return near
+    words = set(re.split(r"[-_\s]+", key)) - {""}
+    return [c for c in cands if words & set(re.split(r"[-_\s]+", low[c]))][:n]
+
+
+def did_you_mean(name: str, candidates) -> str:
+    """``"; did you mean 'x'?"`` (or ``'x' or 'y'``) for :func:`closest` matches, else ``""``."""
+    close = closest(name, candidates)
+    if not close:
+        return ""
+    return "; did you mean " + " or ".join(repr(c) for c in close) + "?"

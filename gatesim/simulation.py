@@ -16,7 +16,7 @@ import numpy as np
 
 from . import bitpack, kernels
 from .compile import CompiledNetlist, compile_netlist
-from .counting import priced_instances
+from .counting import priced_instances, top_cell
 from .errors import LibraryError, SimulationError
 from .gates import GATE_NAMES, GATES
 from .library import CellLibrary, load_library
@@ -429,7 +429,8 @@ class Activity:
 
 
 def slot_weights(c: CompiledNetlist, lib: CellLibrary) -> np.ndarray:
-    """Transistors attributed to each slot's gate under ``lib`` (cells spread evenly over their gates)."""
+    """Transistors attributed to each slot's gate under ``lib`` (a cell's price spread evenly over its gates,
+    also when the whole netlist is a cell)."""
     price = lib.gate_price_array()
     weights = price[c.op].astype(np.float64)
     top = priced_instances(c, lib)
@@ -440,6 +441,9 @@ def slot_weights(c: CompiledNetlist, lib: CellLibrary) -> np.ndarray:
         gates_per = np.bincount(owner[inside], minlength=len(top))
         cell_price = np.array([lib.cells.get(name, 0) for name in c.inst_cell], dtype=np.float64)
         weights[inside] = cell_price[owner[inside]] / gates_per[owner[inside]]
+    whole = top_cell(c, lib)
+    if whole is not None:
+        weights[c.n_sources :] = lib.cells[whole] / c.n_gates
     bad = np.flatnonzero(weights[c.n_sources :] < 0)
     if bad.size:
         raise LibraryError(f"library {lib.name!r} has no price for gate type {GATE_NAMES[c.op[c.n_sources + bad[0]]]}")

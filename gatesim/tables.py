@@ -71,7 +71,7 @@ class DesignSelection:
         for role in ROLES:
             name, params = self.design(role)
             try:
-                d = circuits.get(name)
+                d = circuits.get(name, ROLE_KINDS[role])
                 d.check(d.min_width, params)
             except DesignError as e:
                 raise TableError(f"{role}: {e}") from None
@@ -315,17 +315,26 @@ class TransistorTable:
         return cls.from_dict(read_data_file(path, "transistor table", TableError, default="json"))
 
     def to_csv(self) -> str:
+        """One row per entry; ``components`` names each part's design, width and parameters
+        (``role=design@width(key=value, ...)``), ``library`` and ``mode`` say how it was priced."""
         buf = io.StringIO()
         w = csv.writer(buf, lineterminator="\n")
-        w.writerow(["operation", "format", "transistors", "gates", "logic_depth", "mean_toggles", "mean_weighted_toggles", "components"])
+        w.writerow(["operation", "format", "transistors", "gates", "logic_depth", "mean_toggles", "mean_weighted_toggles",
+                    "components", "library", "mode"])
         for e in self.entries.values():
-            comps = "; ".join(f"{role}={c['design']}@{c['width']}" for role, c in e.components.items())
             w.writerow([e.operation, e.format, e.transistors, e.gates, e.logic_depth, f"{e.mean_toggles:.3f}",
-                        f"{e.mean_weighted_toggles:.3f}", comps])
+                        f"{e.mean_weighted_toggles:.3f}", "; ".join(_component_text(r, c) for r, c in e.components.items()),
+                        self.library, self.mode])
         return buf.getvalue()
 
     def __repr__(self) -> str:
         return f"<TransistorTable {self.name or self.mode}: {len(self.entries)} entries, library {self.library!r}>"
+
+
+def _component_text(role: str, comp: dict) -> str:
+    params = {k: v for k, v in comp.items() if k not in ("design", "width")}
+    extra = "(" + ", ".join(f"{k}={v}" for k, v in sorted(params.items())) + ")" if params else ""
+    return f"{role}={comp['design']}@{comp['width']}{extra}"
 
 
 _CODE_VERSION: str | None = None

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import click
 
-from .base import _emit, _fail_usage, _positive, _table, cli
+from .base import _emit, _fail_usage, _params, _positive, _table, cli
 
 
 @cli.command("table")
@@ -13,6 +13,8 @@ from .base import _emit, _fail_usage, _positive, _table, cli
 @click.option("--divider", help="Registered divider design (default srt-divider).")
 @click.option("--root", help="Registered square-root design (default newton-raphson-sqrt).")
 @click.option("--comparator", help="Registered comparator design (default magnitude-comparator).")
+@click.option("--param", "role_params", multiple=True, metavar="ROLE.KEY=VALUE",
+              help="Parameter of one role's design, e.g. multiplier.final_adder=kogge-stone-adder (repeatable).")
 @click.option("--library", "-l", help="Cell library (default paper).")
 @click.option("--mode", help="Accounting mode (default paper).")
 @click.option("--formats", "-f", metavar="LIST", help="Comma-separated formats, e.g. fp16,bf16,fp32.")
@@ -23,8 +25,8 @@ from .base import _emit, _fail_usage, _positive, _table, cli
 @click.option("--json", "as_json", is_flag=True, help="The table as JSON (the format TransistorTable.load reads).")
 @click.option("--csv", "as_csv", is_flag=True, help="The table as CSV.")
 @click.option("--output", "-o", type=click.Path(dir_okay=False), help="Write to FILE instead of stdout.")
-def table_cmd(hardware, adder, multiplier, divider, root, comparator, library, mode, formats, operations, vectors,
-              no_cache, as_json, as_csv, output):
+def table_cmd(hardware, adder, multiplier, divider, root, comparator, role_params, library, mode, formats, operations,
+              vectors, no_cache, as_json, as_csv, output):
     """Transistors per basic operation and number format, from gate-level netlists."""
     from ..hardware import load_hardware
     from ..tables import DEFAULT_FORMATS, OPERATIONS, DesignSelection, build_table
@@ -37,13 +39,14 @@ def table_cmd(hardware, adder, multiplier, divider, root, comparator, library, m
     ops = [o.strip() for o in operations.split(",") if o.strip()] if operations is not None else list(OPERATIONS)
     if fmt_list == [] or ops == []:
         _fail_usage("--formats and --operations need at least one name each")
+    params = _role_params(role_params)
     if hardware:
-        if chosen or library or mode:
+        if chosen or params or library or mode:
             _fail_usage("--hardware already names the designs, library and mode; drop the other flags or the profile")
         prof = load_hardware(hardware)
         tab = prof.build_table(fmt_list, operations=ops, vectors=vectors, cache=not no_cache)
     else:
-        sel = DesignSelection(**chosen)
+        sel = DesignSelection(**chosen, params=params)
         sel.check()
         tab = build_table(sel, library or "paper", mode or "paper", fmt_list or DEFAULT_FORMATS, ops,
                           vectors=vectors, cache=not no_cache)
@@ -56,6 +59,24 @@ def table_cmd(hardware, adder, multiplier, divider, root, comparator, library, m
     else:
         text = _render_table(tab)
     _emit(text, output)
+
+
+def _role_params(items: tuple[str, ...]) -> dict:
+    """``--param ROLE.KEY=VALUE`` pairs as ``{role: {key: value}}`` (values parsed as in ``--param`` of ``count``)."""
+    from ..tables import ROLES
+
+    out: dict = {}
+    for item in items:
+        key = item.split("=", 1)[0]
+        if "." not in key:
+            _fail_usage(f"--param {item!r}: name the role, as in multiplier.{key or 'KEY'}=VALUE (roles: {', '.join(ROLES)})")
+        role, name = key.split(".", 1)
+        if role not in ROLES:
+            from ..errors import did_you_mean
+
+            _fail_usage(f"--param {item!r}: unknown role {role!r}{did_you_mean(role, ROLES)} (roles: {', '.join(ROLES)})")
+        out.setdefault(role, {}).update(_params((name + item[len(key):],)))
+    return out
 
 
 def _render_table(tab) -> str:
