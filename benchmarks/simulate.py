@@ -35,7 +35,7 @@ import numpy as np
 import circuits
 from gatesim import compile_netlist, simulate, switching_activity, to_verilog
 from gatesim.gates import GATE_NAMES
-from gatesim.simulation import pack_inputs, program, set_threads, simulate_planes
+from gatesim.simulation import pack_inputs, planes_as_rows, program, set_threads, simulate_planes
 
 CIRCUITS = {
     "mul24": ("booth-wallace-multiplier", 24),
@@ -187,6 +187,12 @@ def bench_text(c) -> tuple[str, list[str]]:
             body.append(f"{o} = BUF({names[int(s)]})")
             lines.append(f"OUTPUT({o})")
             outs.append(o)
+    # KyuPy schedules backwards from the outputs and never reaches a fan-out branch into logic no output reads:
+    # make each such dead end an output too, so KyuPy evaluates every gate gatesim does
+    read = np.zeros(c.n_slots, dtype=bool)
+    read[c.fanin[c.fanin >= 0]] = True
+    read[c.output_slots] = True
+    lines += [f"OUTPUT(n{s})" for s in range(c.n_sources, c.n_slots) if not read[s]]
     return "\n".join(lines + body) + "\n", outs
 
 
@@ -405,8 +411,8 @@ def main():
         c = compile_netlist(net)
         inputs = random_inputs(c, n)
         outputs = simulate(net, **inputs)
-        planes, _ = pack_inputs(c, inputs)
-        out_planes, _ = simulate_planes(c, planes, n)
+        tiled, _ = pack_inputs(c, inputs)
+        planes, out_planes = planes_as_rows(tiled, n // 64), planes_as_rows(simulate_planes(c, tiled, n)[0], n // 64)
         print(f"{key}: {design} {width}: {c.n_gates} gates, depth {c.depth}, {program(c).n_regs} registers", file=sys.stderr)
         fig = gatesim_figures(net, inputs, n, args.repeat)
         for peer, fn in (

@@ -239,20 +239,28 @@ def store_column(out, regs, width, n_vectors, w0, nw, V, v_off, T):
 
 
 @njit(nogil=True, cache=True)
-def pack_columns(in_cols, in_rows, in_widths, n_vectors, planes, w_start, w_stop, too_wide):
-    """Bit planes ``planes[in_rows[c, j], w]`` of every column ``c`` for words ``w_start..w_stop-1``;
-    ``too_wide[c]`` is set when a value of column ``c`` does not fit in ``in_widths[c]`` bits."""
+def pack_columns(in_cols, in_rows, in_widths, n_vectors, planes, too_wide):
+    """Tiled bit planes ``planes[tile, in_rows[c, j], word]`` (``tile`` of ``planes.shape[2]`` words) of
+    every column ``c``; ``too_wide[c]`` is set when a value of column ``c`` does not fit in ``in_widths[c]`` bits."""
     T = np.empty(64 * TB, dtype=np.uint64)
-    for c in range(len(in_cols)):
-        width = in_widths[c]
-        acc = load_column(in_cols[c], in_rows[c], width, n_vectors, w_start, w_stop - w_start, planes, w_start, T)
-        if width < 64 and (acc >> _U(width)) != 0:
-            too_wide[c] = True
+    tile = planes.shape[2]
+    words = (n_vectors + 63) // 64
+    for t in range(planes.shape[0]):
+        nw = min(tile, words - t * tile)
+        for c in range(len(in_cols)):
+            width = in_widths[c]
+            acc = load_column(in_cols[c], in_rows[c], width, n_vectors, t * tile, nw, planes[t], 0, T)
+            if width < 64 and (acc >> _U(width)) != 0:
+                too_wide[c] = True
 
 
 @njit(nogil=True, cache=True)
-def unpack_columns(planes, out_rows, out_widths, n_vectors, out_cols, w_start, w_stop):
-    """Values ``out_cols[c]`` from bit planes ``planes[out_rows[c, j]]`` (inverse of :func:`pack_columns`)."""
+def unpack_columns(planes, out_rows, out_widths, n_vectors, out_cols):
+    """Values ``out_cols[c]`` from tiled bit planes ``planes[tile, out_rows[c, j], word]`` (inverse of :func:`pack_columns`)."""
     T = np.empty(64 * TB, dtype=np.uint64)
-    for c in range(out_cols.shape[0]):
-        store_column(out_cols[c], out_rows[c], out_widths[c], n_vectors, w_start, w_stop - w_start, planes, w_start, T)
+    tile = planes.shape[2]
+    words = (n_vectors + 63) // 64
+    for t in range(planes.shape[0]):
+        nw = min(tile, words - t * tile)
+        for c in range(out_cols.shape[0]):
+            store_column(out_cols[c], out_rows[c], out_widths[c], n_vectors, t * tile, nw, planes[t], 0, T)

@@ -266,14 +266,17 @@ def _fill_constants(V, const_regs, nw):
             V[const_regs[1], w] = ones
 
 
+TILE = 64  # words per tile of the plane layout ``planes[tile, bit, word]``; blocks are whole tiles
+
+
 @njit(nogil=True, cache=True)
 def run_planes(prog, n_regs, in_regs, const_regs, out_regs, in_planes, out_planes, n_vectors, w_start, w_stop,
                block_words, want_toggles, toggles, prev, first):
-    """Simulate words ``w_start..w_stop-1`` of input bit planes ``in_planes[n_inputs, W]``.
-
-    Writes output planes ``out_planes[len(out_regs), W]`` for those words; lanes past ``n_vectors``
-    in the last word repeat the last vector (so they add no toggles). ``in_regs``: register of
-    each input slot (-1: unread); ``const_regs``: registers of CONST0 and CONST1.
+    """Simulate words ``w_start..w_stop-1`` of tiled input bit planes:
+    word ``w`` of input slot ``i`` is ``in_planes[w // TILE, i, w % TILE]`` (each tile one contiguous run
+    of memory, so a block streams in and out). Writes ``out_planes[tile, output bit, word]`` alike; lanes
+    past ``n_vectors`` in the last word repeat the last vector (so they add no toggles). ``in_regs``:
+    register of each input slot (-1: unread); ``const_regs``: registers of CONST0 and CONST1.
     """
     V = np.empty((n_regs, block_words), dtype=np.uint64)
     one = np.uint64(1)
@@ -281,23 +284,36 @@ def run_planes(prog, n_regs, in_regs, const_regs, out_regs, in_planes, out_plane
     for w0 in range(w_start, w_stop, block_words):
         nw = min(block_words, w_stop - w0)
         _fill_constants(V, const_regs, nw)
-        for i in range(in_regs.shape[0]):
-            r = in_regs[i]
-            if r >= 0:
-                for w in range(nw):
-                    V[r, w] = in_planes[i, w0 + w]
-                if w0 + nw - 1 == last_word:
-                    m = n_vectors - 64 * last_word  # valid lanes in the last word
-                    if m < 64:
+        g = w0
+        while g < w0 + nw:  # tile by tile (a range may start inside a tile)
+            t, off = g // TILE, g % TILE
+            m = min(TILE - off, w0 + nw - g)
+            for i in range(in_regs.shape[0]):
+                r = in_regs[i]
+                if r >= 0:
+                    for w in range(m):
+                        V[r, g - w0 + w] = in_planes[t, i, off + w]
+            g += m
+        if w0 + nw - 1 == last_word:
+            m = n_vectors - 64 * last_word  # valid lanes in the last word
+            if m < 64:
+                low = (one << np.uint64(m)) - one
+                for i in range(in_regs.shape[0]):
+                    r = in_regs[i]
+                    if r >= 0:
                         x = V[r, nw - 1]
-                        low = (one << np.uint64(m)) - one
                         top = (x >> np.uint64(m - 1)) & one
                         V[r, nw - 1] = (x & low) | ((np.uint64(0) - top) & ~low)
         _eval_block(prog, V, nw, want_toggles, toggles, prev, first, w0 == w_start)
-        for j in range(out_regs.shape[0]):
-            r = out_regs[j]
-            for w in range(nw):
-                out_planes[j, w0 + w] = V[r, w]
+        g = w0
+        while g < w0 + nw:
+            t, off = g // TILE, g % TILE
+            m = min(TILE - off, w0 + nw - g)
+            for j in range(out_regs.shape[0]):
+                r = out_regs[j]
+                for w in range(m):
+                    out_planes[t, j, off + w] = V[r, g - w0 + w]
+            g += m
 
 
 @njit(nogil=True, cache=True)

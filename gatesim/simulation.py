@@ -25,7 +25,7 @@ from .netlist import Netlist
 GATE_ARITY = np.array([GATES[name].arity for name in GATE_NAMES], dtype=np.int64)
 
 MAX_BLOCK_WORDS = 512  # words of 64 vectors per block, at most
-MIN_BLOCK_WORDS = 32  # fewer words per gate and LLVM stops vectorizing the gate loops
+MIN_BLOCK_WORDS = 64  # one plane tile (gatesim.kernels.TILE); fewer words per gate and the gate loops lose SIMD
 CACHE_BUDGET = 1 << 20  # bytes of register file per thread: the block size keeps it in a core's L2 cache
 MIN_WORK_PER_THREAD = 1 << 18  # gate-words: below this a second thread costs more than it saves
 
@@ -320,22 +320,35 @@ def _simulate(c: CompiledNetlist, inputs: dict, want_toggles: bool, threads: int
     return _output_ports(c, out), per_slot, n
 
 
+def plane_tiles(words: int) -> int:
+    """Tiles of :data:`gatesim.kernels.TILE` words that hold ``words`` words of bit planes."""
+    return -(-words // kernels.TILE)
+
+
 def pack_inputs(c: CompiledNetlist, inputs: dict) -> tuple[np.ndarray, int]:
-    """Bit planes ``[n_input_bits, words]`` for the compiled netlist's input slots, and the vector count."""
+    """Tiled input bit planes and the vector count: word ``w`` of input bit ``i`` (slot order) is
+    ``planes[w // TILE, i, w % TILE]``; bit ``j`` of a word is vector ``64*w + j``. (``planes_as_rows``
+    gives the plain ``[bit, word]`` view.)"""
     rows = {name: _columns_of(slots, np.arange(c.n_inputs, dtype=np.int32)) for name, slots in c.inputs.items()}
     ins = _input_columns(c, inputs, rows)
     words = max(1, (ins.n + 63) // 64)
-    planes = np.zeros((c.n_inputs, words), dtype=np.uint64)
+    planes = np.zeros((plane_tiles(words), c.n_inputs, kernels.TILE), dtype=np.uint64)
     too_wide = np.zeros((1, len(ins.cols)), dtype=np.bool_)
     if ins.n:
-        bitpack.pack_columns(_typed_list(ins.cols), ins.regs, ins.widths, ins.n, planes, 0, words, too_wide[0])
+        bitpack.pack_columns(_typed_list(ins.cols), ins.regs, ins.widths, ins.n, planes, too_wide[0])
     _raise_too_wide(ins, too_wide)
     return planes, ins.n
 
 
+def planes_as_rows(planes: np.ndarray, words: int | None = None) -> np.ndarray:
+    """Tiled planes ``[tile, bit, word]`` as rows ``[bit, word]`` (a copy), ``words`` words long."""
+    rows = planes.transpose(1, 0, 2).reshape(planes.shape[1], -1)
+    return np.ascontiguousarray(rows[:, :words] if words is not None else rows)
+
+
 def unpack_outputs(c: CompiledNetlist, planes: np.ndarray, n: int) -> dict[str, np.ndarray]:
-    """Port values from output planes (rows in the order of ``c.outputs``)."""
-    rows = np.arange(planes.shape[0], dtype=np.int32)
+    """Port values from tiled output planes (bits in the order of ``c.outputs``, as :func:`simulate_planes` gives)."""
+    rows = np.arange(planes.shape[1], dtype=np.int32)
     regs, widths, start = [], [], 0
     for slots in c.outputs.values():
         regs.append(_columns_of(np.arange(start, start + len(slots)), rows))
@@ -344,18 +357,21 @@ def unpack_outputs(c: CompiledNetlist, planes: np.ndarray, n: int) -> dict[str, 
     regs = np.concatenate(regs) if regs else np.zeros((0, 64), dtype=np.int32)
     out = np.empty((regs.shape[0], n), dtype=np.uint64)
     if n:
-        bitpack.unpack_columns(planes, regs, np.array(widths, dtype=np.int32), n, out, 0, (n + 63) // 64)
+        bitpack.unpack_columns(planes, regs, np.array(widths, dtype=np.int32), n, out)
     return _output_ports(c, out)
 
 
 def simulate_planes(c: CompiledNetlist, planes: np.ndarray, n: int, toggles: bool = False, threads: int | None = None):
-    """The kernel alone: input bit planes ``[n_inputs, W]`` (from :func:`pack_inputs`) -> output planes
-    ``[output bits, W]`` (rows in the order of ``c.outputs``) and toggles per slot (None unless asked)."""
+    """The kernel alone: tiled input bit planes (from :func:`pack_inputs`) -> tiled output planes
+    ``[tile, output bit, word]`` (bits in the order of ``c.outputs``) and toggles per slot (None unless asked)."""
     p = program(c)
-    words = planes.shape[1]
+    words = max(1, (n + 63) // 64)
+    if planes.ndim != 3 or planes.shape[1:] != (c.n_inputs, kernels.TILE) or planes.shape[0] < plane_tiles(words):
+        raise SimulationError(f"input planes must have shape ({plane_tiles(words)}, {c.n_inputs}, {kernels.TILE}) "
+                              f"for {n} vectors, got {planes.shape}")
     in_regs = p.slot_reg[: c.n_inputs].astype(np.int32)
     out_regs = np.concatenate([p.slot_reg[s] for s in c.outputs.values()]).astype(np.int32) if c.outputs else np.zeros(0, np.int32)
-    out = np.empty((out_regs.shape[0], words), dtype=np.uint64)
+    out = np.zeros((plane_tiles(words), out_regs.shape[0], kernels.TILE), dtype=np.uint64)
     block = _block_words(p.n_regs, words)
     ranges = _split(words, block, p.n_steps, threads)
     shape = (len(ranges), p.n_steps if toggles else 0)

@@ -246,30 +246,30 @@ def test_wide_ports_on_threads(tiny_blocks):
 
 
 @pytest.mark.parametrize("width", [1, 2, 3, 7, 8, 13, 16, 24, 31, 32, 33, 53, 63, 64])
-def test_bit_transposes_round_trip(width):
+@pytest.mark.parametrize("tile", [3, 64])
+def test_bit_transposes_round_trip(width, tile):
     rng = np.random.default_rng(width)
     n = 64 * bitpack.TB + 77  # a full transpose tile and a partial one with a partial last word
     col = rng.integers(0, 1 << 62, n, dtype=np.uint64) * np.uint64(4) + rng.integers(0, 4, n, dtype=np.uint64)
     if width < 64:
         col &= np.uint64((1 << width) - 1)
     words = (n + 63) // 64
-    planes = np.zeros((width, words), dtype=np.uint64)
+    planes = np.zeros((-(-words // tile), width, tile), dtype=np.uint64)
     rows = np.arange(64, dtype=np.int32)
     rows[width:] = -1
     too_wide = np.zeros(1, dtype=bool)
-    cols = sim._typed_list([col])
-    bitpack.pack_columns(cols, rows[None, :], np.array([width], np.int32), n, planes, 0, words, too_wide)
+    bitpack.pack_columns(sim._typed_list([col]), rows[None, :], np.array([width], np.int32), n, planes, too_wide)
     assert not too_wide[0]
     bits = (col[:, None] >> np.arange(width, dtype=np.uint64)) & np.uint64(1)  # [n, width]
     padded = np.concatenate([bits, np.repeat(bits[-1:], 64 * words - n, axis=0)])  # lanes past n repeat the last
     want = (padded.reshape(words, 64, width) << np.arange(64, dtype=np.uint64)[None, :, None]).sum(axis=1, dtype=np.uint64)
-    assert np.array_equal(planes, want.T)
+    assert np.array_equal(sim.planes_as_rows(planes, words), want.T)
     back = np.zeros((1, n), dtype=np.uint64)
-    bitpack.unpack_columns(planes, rows[None, :], np.array([width], np.int32), n, back, 0, words)
+    bitpack.unpack_columns(planes, rows[None, :], np.array([width], np.int32), n, back)
     assert np.array_equal(back[0], col)
     if width < 64:  # a value one bit too wide is reported
         col[n // 2] |= np.uint64(1) << np.uint64(width)
-        bitpack.pack_columns(sim._typed_list([col]), rows[None, :], np.array([width], np.int32), n, planes, 0, words, too_wide)
+        bitpack.pack_columns(sim._typed_list([col]), rows[None, :], np.array([width], np.int32), n, planes, too_wide)
         assert too_wide[0]
 
 
