@@ -181,6 +181,11 @@ def _port_columns(name: str, value, width: int) -> tuple[list[np.ndarray], bool]
     """
     n_cols = max(1, (width + 63) // 64)
     zero = np.zeros(1, dtype=np.uint64)
+    if isinstance(value, np.ndarray) and value.ndim == 2 and n_cols > 1:  # limbs [vectors, k], LSB limb first
+        if value.dtype != np.uint64 or value.shape[1] != n_cols:
+            raise SimulationError(f"input {name!r}: limbs must be a uint64 array of shape (vectors, {n_cols}), "
+                                  f"got {value.dtype} {value.shape}")
+        return [np.ascontiguousarray(value[:, k]) for k in range(n_cols)], False
     if isinstance(value, (list, tuple)):
         arr = np.asarray(value)
         if arr.dtype.kind in "iu" and bool not in map(type, value) and arr.ndim == 1:
@@ -274,13 +279,16 @@ def _raise_too_wide(ins: _Inputs, too_wide: np.ndarray) -> None:
         raise _too_wide_error(name, col, width, signed)
 
 
-def _output_ports(c: CompiledNetlist, out: np.ndarray) -> dict[str, np.ndarray]:
-    """Output ports from output columns: uint64 arrays up to 64 bits, object arrays of ints above."""
+def _output_ports(c: CompiledNetlist, out: np.ndarray, limbs: bool = False) -> dict[str, np.ndarray]:
+    """Output ports from output columns: uint64 arrays up to 64 bits; above, object arrays of ints, or
+    with ``limbs`` uint64 arrays ``[vectors, k]`` (limb ``k`` = bits ``64k..64k+63``)."""
     result, row = {}, 0
     for name, slots in c.outputs.items():
         k = max(1, (len(slots) + 63) // 64)
         if k == 1:
             result[name] = out[row]
+        elif limbs:
+            result[name] = out[row : row + k].T
         else:
             total = out[row].astype(object)
             for j in range(1, k):
@@ -290,7 +298,7 @@ def _output_ports(c: CompiledNetlist, out: np.ndarray) -> dict[str, np.ndarray]:
     return result
 
 
-def _simulate(c: CompiledNetlist, inputs: dict, want_toggles: bool, threads: int | None = None):
+def _simulate(c: CompiledNetlist, inputs: dict, want_toggles: bool, threads: int | None = None, limbs: bool = False):
     """Outputs per port, toggles per slot (None unless ``want_toggles``) and the number of vectors."""
     p = program(c)
     ins = _input_columns(c, inputs, p.in_regs)
@@ -301,7 +309,7 @@ def _simulate(c: CompiledNetlist, inputs: dict, want_toggles: bool, threads: int
     out = np.empty((out_regs.shape[0], n), dtype=np.uint64)
     words = (n + 63) // 64
     if words == 0:
-        return _output_ports(c, out), np.zeros(c.n_slots, dtype=np.int64), n
+        return _output_ports(c, out, limbs), np.zeros(c.n_slots, dtype=np.int64), n
     block = _block_words(p.n_regs, words)
     ranges = _split(words, block, p.n_steps + 64 * len(ins.cols) + 64 * out.shape[0], threads)
     parts = len(ranges)
@@ -317,7 +325,7 @@ def _simulate(c: CompiledNetlist, inputs: dict, want_toggles: bool, threads: int
     _run_ranges(job, ranges)
     _raise_too_wide(ins, too_wide)
     per_slot = _toggle_totals(toggles, prev, first, p, c.n_slots) if want_toggles else None
-    return _output_ports(c, out), per_slot, n
+    return _output_ports(c, out, limbs), per_slot, n
 
 
 def plane_tiles(words: int) -> int:
@@ -395,6 +403,14 @@ def simulate(net: Netlist, /, **inputs) -> dict[str, np.ndarray]:
     arrays, wider ones as object arrays of Python ints. Runs on :func:`default_threads` threads.
     """
     outputs, _, _ = _simulate(compile_netlist(net), inputs, want_toggles=False)
+    return outputs
+
+
+def simulate_limbs(net: Netlist, inputs: dict, threads: int | None = None) -> dict[str, np.ndarray]:
+    """:func:`simulate` with ports wider than 64 bits as uint64 limbs instead of Python ints, both ways:
+    an input may be ``[vectors, k]`` (limb ``k`` = bits ``64k..64k+63``), such an output comes back so
+    (no Python int is made: as fast as the narrow ports). ``threads``: None for :func:`default_threads`."""
+    outputs, _, _ = _simulate(compile_netlist(net), inputs, want_toggles=False, threads=threads, limbs=True)
     return outputs
 
 

@@ -326,3 +326,24 @@ def test_thread_settings(monkeypatch):
         assert sim.default_threads() == 2
     finally:
         sim.set_threads(old)
+
+
+def test_limbs_for_wide_ports_and_plane_shapes():
+    net = circuits.build("ripple-carry-adder", 100)
+    rng = np.random.default_rng(7)
+    a = [int(x) << 40 | int(y) for x, y in zip(rng.integers(0, 1 << 60, 300), rng.integers(0, 1 << 40, 300))]
+    b = [int(x) for x in rng.integers(0, 1 << 63, 300)]
+    mask = (1 << 64) - 1
+    a_limbs = np.array([[x & mask, x >> 64] for x in a], dtype=np.uint64)
+    out = sim.simulate_limbs(net, {"a": a_limbs, "b": np.array(b, dtype=np.uint64), "cin": 1}, threads=2)
+    assert out["sum"].shape == (300, 2) and out["sum"].dtype == np.uint64
+    got = [int(lo) | int(hi) << 64 for lo, hi in out["sum"]]
+    assert got == [(x + y + 1) % (1 << 100) for x, y in zip(a, b)]
+    assert [int(v) for v in simulate(net, a=a, b=b, cin=1)["sum"]] == got
+    with pytest.raises(SimulationError, match="does not fit in 36 bits"):  # the top limb holds bits 64..99
+        sim.simulate_limbs(net, {"a": np.array([[0, 1 << 36]], dtype=np.uint64), "b": 0, "cin": 0})
+    with pytest.raises(SimulationError, match=r"shape \(vectors, 2\)"):
+        sim.simulate_limbs(net, {"a": np.zeros((3, 3), dtype=np.uint64), "b": 0, "cin": 0})
+    c = compile_netlist(net)
+    with pytest.raises(SimulationError, match="input planes must have shape"):
+        sim.simulate_planes(c, np.zeros((c.n_inputs, 4), dtype=np.uint64), 256)
