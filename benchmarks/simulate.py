@@ -440,7 +440,7 @@ ROWS = [
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--vectors", type=int, default=1 << 21, help="vectors for gatesim, KyuPy, Verilator 64-lane (default 2M)")
+    ap.add_argument("--vectors", type=int, default=1 << 20, help="vectors for gatesim, KyuPy, Verilator 64-lane (default 1M)")
     ap.add_argument("--scalar-vectors", type=int, default=1 << 18, help="vectors for Verilator scalar (default 256k)")
     ap.add_argument("--pyrtl-vectors", type=int, default=20_000, help="vectors for PyRTL (default 20k)")
     ap.add_argument("--repeat", type=int, default=5, help="best of this many runs (default 5)")

@@ -170,7 +170,7 @@ def evaluate(point: Point, libraries: list[CellLibrary], vectors: int, seed: int
     c = compile_netlist(net)
     rng = np.random.default_rng(seed)
     operands = {p: _random_values(rng, len(b), vectors) for p, b in net.inputs.items()}
-    _, toggles, n = _simulate(c, operands, want_toggles=True)
+    _, toggles, n = _simulate(c, operands, want_toggles=True, outputs=False)
     transitions = max(n - 1, 1)
     rows = []
     for lib in libraries:

@@ -298,18 +298,23 @@ def _output_ports(c: CompiledNetlist, out: np.ndarray, limbs: bool = False) -> d
     return result
 
 
-def _simulate(c: CompiledNetlist, inputs: dict, want_toggles: bool, threads: int | None = None, limbs: bool = False):
-    """Outputs per port, toggles per slot (None unless ``want_toggles``) and the number of vectors."""
+def _simulate(c: CompiledNetlist, inputs: dict, want_toggles: bool, threads: int | None = None, limbs: bool = False,
+              outputs: bool = True):
+    """Outputs per port (none unless ``outputs``), toggles per slot (None unless ``want_toggles``) and the
+    number of vectors."""
     p = program(c)
     ins = _input_columns(c, inputs, p.in_regs)
     n = ins.n
-    out_regs = np.concatenate(list(p.out_regs.values())) if p.out_regs else np.zeros((0, 64), dtype=np.int32)
-    out_widths = np.array([min(64, len(s) - 64 * k) for s in c.outputs.values() for k in range(max(1, (len(s) + 63) // 64))],
-                          dtype=np.int32)
+    if outputs and p.out_regs:
+        out_regs = np.concatenate(list(p.out_regs.values()))
+        out_widths = np.array([min(64, len(s) - 64 * k) for s in c.outputs.values() for k in range(max(1, (len(s) + 63) // 64))],
+                              dtype=np.int32)
+    else:
+        out_regs, out_widths = np.zeros((0, 64), dtype=np.int32), np.zeros(0, dtype=np.int32)
     out = np.empty((out_regs.shape[0], n), dtype=np.uint64)
     words = (n + 63) // 64
     if words == 0:
-        return _output_ports(c, out, limbs), np.zeros(c.n_slots, dtype=np.int64), n
+        return (_output_ports(c, out, limbs) if outputs else {}), np.zeros(c.n_slots, dtype=np.int64), n
     block = _block_words(p.n_regs, words)
     ranges = _split(words, block, p.n_steps + 64 * len(ins.cols) + 64 * out.shape[0], threads)
     parts = len(ranges)
@@ -325,7 +330,7 @@ def _simulate(c: CompiledNetlist, inputs: dict, want_toggles: bool, threads: int
     _run_ranges(job, ranges)
     _raise_too_wide(ins, too_wide)
     per_slot = _toggle_totals(toggles, prev, first, p, c.n_slots) if want_toggles else None
-    return _output_ports(c, out, limbs), per_slot, n
+    return (_output_ports(c, out, limbs) if outputs else {}), per_slot, n
 
 
 def plane_tiles(words: int) -> int:
@@ -486,7 +491,7 @@ def switching_activity(net: Netlist, /, library: "str | CellLibrary" = "static-c
     """Toggles between consecutive vectors of the given inputs, per gate type and transistor-weighted."""
     lib = load_library(library)
     c = compile_netlist(net)
-    _, toggles, n = _simulate(c, inputs, want_toggles=True)
+    _, toggles, n = _simulate(c, inputs, want_toggles=True, outputs=False)
     by_code = np.bincount(c.op.astype(np.int64), weights=toggles, minlength=len(GATE_NAMES))
     weighted = float(np.dot(slot_weights(c, lib), toggles))
     return Activity(
