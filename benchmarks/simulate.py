@@ -38,7 +38,7 @@ import numpy as np
 import circuits
 from gatesim import compile_netlist, simulate, switching_activity, to_verilog
 from gatesim import simulation
-from gatesim.gates import GATE_NAMES
+from gatesim.gates import BITWISE, GATE_NAMES
 from gatesim.simulation import pack_inputs, planes_as_rows, program, set_threads, simulate_limbs, simulate_planes
 
 CIRCUITS = {
@@ -168,19 +168,11 @@ def pyrtl_rate(net, inputs, n: int, expect: dict) -> float:
         for i, s in enumerate(slots):
             val[int(s)] = w[i]
     val[c.const0_slot], val[c.const1_slot] = pyrtl.Const(0, 1), pyrtl.Const(1, 1)
-    ops = {
-        "BUF": lambda a: a, "NOT": lambda a: ~a, "AND2": lambda a, b: a & b, "OR2": lambda a, b: a | b,
-        "NAND2": lambda a, b: ~(a & b), "NOR2": lambda a, b: ~(a | b), "XOR2": lambda a, b: a ^ b,
-        "XNOR2": lambda a, b: ~(a ^ b), "ANDNOT2": lambda a, b: a & ~b, "ORNOT2": lambda a, b: a | ~b,
-        "MUX2": lambda a, b, s: pyrtl.select(s, b, a), "NMUX2": lambda a, b, s: ~pyrtl.select(s, b, a),
-        "AOI21": lambda a, b, c_: ~((a & b) | c_), "OAI21": lambda a, b, c_: ~((a | b) & c_),
-        "AOI22": lambda a, b, c_, d: ~((a & b) | (c_ & d)), "OAI22": lambda a, b, c_, d: ~((a | b) & (c_ | d)),
-    }
     from gatesim.simulation import GATE_ARITY
 
     for s in range(c.n_sources, c.n_slots):
         name = GATE_NAMES[c.op[s]]
-        val[s] = ops[name](*(val[int(f)] for f in c.fanin[s, : GATE_ARITY[c.op[s]]]))
+        val[s] = BITWISE[name](*(val[int(f)] for f in c.fanin[s, : GATE_ARITY[c.op[s]]]))
     outs = []
     for p, slots in c.outputs.items():
         o = pyrtl.Output(len(slots), p)

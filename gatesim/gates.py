@@ -60,3 +60,14 @@ LOGIC_GATES: tuple[str, ...] = tuple(g.name for g in _GATES if g.name not in SOU
 MAX_ARITY = max(g.arity for g in _GATES)
 
 INPUT, CONST0, CONST1 = 0, 1, 2
+
+# Each logic gate over operands that support ``&``, ``|``, ``^`` and ``~`` bitwise (numpy bool or uint64
+# arrays, 64-bit words, hardware description wires): for evaluators and exporters outside the kernels.
+BITWISE: dict[str, Callable] = {
+    "BUF": lambda a: a, "NOT": lambda a: ~a, "AND2": lambda a, b: a & b, "OR2": lambda a, b: a | b,
+    "NAND2": lambda a, b: ~(a & b), "NOR2": lambda a, b: ~(a | b), "XOR2": lambda a, b: a ^ b,
+    "XNOR2": lambda a, b: ~(a ^ b), "ANDNOT2": lambda a, b: a & ~b, "ORNOT2": lambda a, b: a | ~b,
+    "MUX2": lambda a, b, s: (a & ~s) | (b & s), "NMUX2": lambda a, b, s: ~((a & ~s) | (b & s)),
+    "AOI21": lambda a, b, c: ~((a & b) | c), "OAI21": lambda a, b, c: ~((a | b) & c),
+    "AOI22": lambda a, b, c, d: ~((a & b) | (c & d)), "OAI22": lambda a, b, c, d: ~((a | b) & (c | d)),
+}
