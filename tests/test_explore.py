@@ -65,7 +65,7 @@ def test_parallel_processes_give_the_same_rows(tmp_path):
 
 
 def test_parameter_sweep_and_skipped_widths():
-    key = "adder" if "adder" in circuits.get("dadda-multiplier").params else "final_adder"
+    key = "adder"
     points, skipped = plan(["dadda-multiplier", "magnitude-comparator"], [8, 70],
                            {key: ["ripple-carry-adder", "kogge-stone-adder"]})
     assert {p.label() for p in points} == {f"dadda-multiplier@8({key}=ripple-carry-adder)",
@@ -82,7 +82,7 @@ def test_parameter_sweep_and_skipped_widths():
 
 @pytest.mark.parametrize("kwargs,message", [
     (dict(designs=["dadda"]), "unknown design or kind 'dadda'; did you mean 'dadda-multiplier'"),
-    (dict(designs=["multiplier"], params={"final_adr": ["x"]}), "no design here takes parameter 'final_adr'"),
+    (dict(designs=["multiplier"], params={"addr": ["x"]}), "no design here takes parameter 'addr'"),
     (dict(designs=["multiplier"], widths=[0]), "widths must be positive integers"),
     (dict(designs=["multiplier"], libraries=["static-cmos", "static-cmos"]), "same name"),
     (dict(designs=["multiplier"], backend="spark", jobs=2), "unknown backend 'spark'"),

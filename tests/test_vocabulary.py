@@ -14,12 +14,6 @@ from gatesim.errors import DesignError, closest, did_you_mean
 from gatesim.tables import DesignSelection, TableError, build_table
 
 
-def _adder_param() -> str:
-    """The multipliers' final-adder parameter (one name everywhere; whichever the registry has)."""
-    params = circuits.get("dadda-multiplier").params
-    return "adder" if "adder" in params else "final_adder"
-
-
 @pytest.mark.parametrize("typo,want", [
     ("dadda", ["dadda-multiplier"]),
     ("kogge", ["kogge-stone-adder"]),
@@ -44,8 +38,8 @@ def test_closest_prefers_the_role_kind_and_says_nothing_when_nothing_is_close():
         circuits.get("kogge-stone", ("adder",))
     with pytest.raises(TableError, match="multiplier: unknown design 'dadda'; did you mean 'dadda-multiplier'"):
         DesignSelection(multiplier="dadda").check()
-    with pytest.raises(DesignError, match=f"unknown parameter 'final_adr'; did you mean '{_adder_param()}'"):
-        circuits.build("dadda-multiplier", 8, final_adr="x")
+    with pytest.raises(DesignError, match="unknown parameter 'addr'; did you mean 'adder'"):
+        circuits.build("dadda-multiplier", 8, addr="x")
 
 
 def test_cli_unknown_multiplier_suggests(tmp_path):
@@ -55,7 +49,7 @@ def test_cli_unknown_multiplier_suggests(tmp_path):
 
 
 def test_table_per_role_parameters_reach_the_design_and_the_csv():
-    key = _adder_param()
+    key = "adder"
     args = ["table", "--multiplier", "dadda-multiplier", "--param", f"multiplier.{key}=kogge-stone-adder",
             "--formats", "bf16", "--operations", "mul", "--vectors", "500", "--no-cache", "--csv"]
     r = CliRunner().invoke(cli, args)
@@ -71,7 +65,7 @@ def test_table_per_role_parameters_reach_the_design_and_the_csv():
 
 
 @pytest.mark.parametrize("param,message", [
-    ("final_adder=x", "name the role, as in multiplier.final_adder=VALUE"),
+    ("adder=x", "name the role, as in multiplier.adder=VALUE"),
     ("multiplyer.signed=true", "unknown role 'multiplyer'; did you mean 'multiplier'?"),
     ("multiplier.sined=true", "unknown parameter 'sined'; did you mean 'signed'?"),
 ])
@@ -102,7 +96,7 @@ def test_design_that_is_a_library_cell_is_priced_as_the_cell():
 
 
 def test_build_table_csv_keeps_parameters():
-    key = _adder_param()
+    key = "adder"
     sel = DesignSelection(multiplier="wallace-multiplier", params={"multiplier": {key: "kogge-stone-adder"}})
     tab = build_table(sel, formats=("bf16",), operations=("mul",), vectors=300, cache=False)
     text = tab.to_csv()

@@ -46,7 +46,7 @@ def _sweep_params(items: tuple[str, ...]) -> dict:
 @click.option("--libraries", "-l", default="static-cmos", show_default=True, metavar="LIST",
               help="Comma-separated cell libraries (built-in names or TOML/JSON files).")
 @click.option("--param", "params", multiple=True, metavar="KEY=V1[,V2...]",
-              help="Sweep a design parameter over values, e.g. final_adder=ripple-carry-adder,kogge-stone-adder (repeatable).")
+              help="Sweep a design parameter over values, e.g. adder=ripple-carry-adder,kogge-stone-adder (repeatable).")
 @click.option("--vectors", type=int, default=20_000, show_default=True, callback=_positive,
               help="Uniformly random operands per point for switching activity.")
 @click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True)

@@ -14,7 +14,7 @@ from .base import _emit, _fail_usage, _params, _positive, _table, cli
 @click.option("--root", help="Registered square-root design (default newton-raphson-sqrt).")
 @click.option("--comparator", help="Registered comparator design (default magnitude-comparator).")
 @click.option("--param", "role_params", multiple=True, metavar="ROLE.KEY=VALUE",
-              help="Parameter of one role's design, e.g. multiplier.final_adder=kogge-stone-adder (repeatable).")
+              help="Parameter of one role's design, e.g. multiplier.adder=kogge-stone-adder (repeatable).")
 @click.option("--library", "-l", help="Cell library (default paper).")
 @click.option("--mode", help="Accounting mode (default paper).")
 @click.option("--formats", "-f", metavar="LIST", help="Comma-separated formats, e.g. fp16,bf16,fp32.")
