@@ -40,6 +40,7 @@ def write_file_atomic(path: "str | Path", data: "str | bytes") -> None:
     raw = data.encode() if isinstance(data, str) else data
     fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
     try:
+        os.fchmod(fd, _new_file_mode(target))  # mkstemp makes 0600; the result gets what open() would give
         with os.fdopen(fd, "wb") as f:
             f.write(raw)
             f.flush()
@@ -51,3 +52,16 @@ def write_file_atomic(path: "str | Path", data: "str | bytes") -> None:
         except OSError:
             pass
         raise
+
+
+def _new_file_mode(target: Path) -> int:
+    """The mode of the file being replaced, or 0666 less the umask for a new file (what ``open`` gives)."""
+    import os
+    import stat
+
+    try:
+        return stat.S_IMODE(target.stat().st_mode)
+    except OSError:
+        mask = os.umask(0)
+        os.umask(mask)
+        return 0o666 & ~mask
