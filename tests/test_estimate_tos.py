@@ -22,8 +22,10 @@ def test_estimate_with_table_file(tmp_path):
     total = json.loads(r.output)["total"]
     want = sum(total[op] * NUMBERS["fp32"][op] for op in NUMBERS["fp32"])
     assert total["tos"] == want > 0
-    half = json.loads(_estimate("paper-dnn", "--width", "6", "--dtype", "fp16", "--table", str(path), "--json").output)["total"]
-    assert half["tos"] == sum(half[op] * NUMBERS["fp16"][op] for op in NUMBERS["fp16"])
+    half = json.loads(_estimate("paper-dnn", "--width", "6", "--dtype", "fp16", "--table", str(path), "--json").output)
+    # multiplies in fp16, the Linear layers' accumulating adds in fp32
+    assert half["total"]["tos"] == sum(v[op] * NUMBERS[f][op] for f, v in half["by_format"].items() for op in NUMBERS[f])
+    assert half["by_format"]["fp32"]["add"] > 0 and half["by_format"]["fp32"]["mul"] == 0
 
 
 def test_estimate_table_errors(tmp_path):

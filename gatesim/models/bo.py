@@ -122,9 +122,14 @@ _DTYPE_FORMATS = {
     torch.int16: "int16",
     torch.int32: "int32",
     torch.int64: "int64",
-    torch.bool: "bool",
+    torch.bool: "int8",  # booleans are stored, compared and combined as bytes
     torch.complex64: "complex64",
     torch.complex128: "complex128",
+    torch.complex32: "complex32",
+    # quantized tensors carry their integers in these formats
+    torch.qint8: "int8",
+    torch.quint8: "uint8",
+    torch.qint32: "int32",
 }
 # fp8 names as the transistor tables spell them (gatesim.formats): fp8-e4m3, fp8-e5m2
 for _name, _fmt in (("float8_e4m3fn", "fp8-e4m3"), ("float8_e5m2", "fp8-e5m2"),
@@ -132,11 +137,55 @@ for _name, _fmt in (("float8_e4m3fn", "fp8-e4m3"), ("float8_e5m2", "fp8-e5m2"),
     if hasattr(torch, _name):
         _DTYPE_FORMATS[getattr(torch, _name)] = _fmt
 
-FORMAT_DTYPES = {v: k for k, v in _DTYPE_FORMATS.items()}
+FORMAT_DTYPES = {v: k for k, v in _DTYPE_FORMATS.items() if k not in (torch.qint8, torch.quint8, torch.qint32, torch.bool)}
+
+#: the real format a complex format computes in (a complex multiply is 4 real multiplies and 2 adds)
+COMPLEX_PARTS = {"complex32": "fp16", "complex64": "fp32", "complex128": "fp64"}
+
+#: where a dot product of each input format accumulates by default: fp32 for narrower floats (GPU tensor cores,
+#: CPU bf16 kernels), int32 for 8- and 16-bit integers; wider formats accumulate in themselves
+DEFAULT_ACCUMULATE = {"fp8-e4m3": "fp32", "fp8-e5m2": "fp32", "fp8-e4m3fnuz": "fp32", "fp8-e5m2fnuz": "fp32",
+                      "fp16": "fp32", "bf16": "fp32", "tf32": "fp32", "int8": "int32", "uint8": "int32",
+                      "int16": "int32"}
+
+
+def _format_bits(fmt: str) -> int | None:
+    try:
+        from ..formats import get_format
+
+        return get_format(fmt).bits
+    except Exception:
+        dt = FORMAT_DTYPES.get(fmt)
+        return dt.itemsize * 8 if dt is not None else None
+
+
+def accumulator_format(fmt: str, accumulate: str | None = None) -> str:
+    """The format a dot product (matmul, convolution, attention) of ``fmt`` inputs accumulates in.
+
+    ``accumulate`` (``"fp32"``, ``"fp16"``, ``"int32"``...) overrides the default for inputs of the same kind
+    (float or integer) that are not wider than it; otherwise :data:`DEFAULT_ACCUMULATE`, else ``fmt`` itself."""
+    if accumulate:
+        acc = normalize_format(accumulate)
+        is_int = fmt.startswith(("int", "uint"))
+        if is_int == acc.startswith(("int", "uint")):
+            a_bits, f_bits = _format_bits(acc), _format_bits(fmt)
+            if a_bits is None or f_bits is None or a_bits >= f_bits:
+                return acc
+            return fmt
+    return DEFAULT_ACCUMULATE.get(fmt, fmt)
 FORMAT_ALIASES = {"float32": "fp32", "float": "fp32", "fp-32": "fp32", "float16": "fp16", "half": "fp16",
                   "fp-16": "fp16", "bfloat16": "bf16", "float64": "fp64", "double": "fp64", "fp-64": "fp64",
                   "fp8_e4m3fn": "fp8-e4m3", "float8_e4m3fn": "fp8-e4m3", "fp8_e4m3": "fp8-e4m3",
-                  "fp8_e5m2": "fp8-e5m2", "float8_e5m2": "fp8-e5m2"}
+                  "fp8_e5m2": "fp8-e5m2", "float8_e5m2": "fp8-e5m2", "char": "int8", "byte": "uint8",
+                  "int": "int32", "long": "int64", "short": "int16", "qint8": "int8", "quint8": "uint8"}
+
+
+def complex_bos(v: "BOVector") -> "BOVector":
+    """Real BOs of complex arithmetic: (a+bi)(c+di) = 4 mul, 1 add, 1 sub; a division multiplies by the conjugate
+    and divides both parts by c^2 + d^2; a square root takes |z| (2 mul, add, root) and two more roots."""
+    return BOVector(add=2 * v.add + v.mul + 2 * v.div + 2 * v.root, sub=2 * v.sub + v.mul + v.div + v.root,
+                    mul=4 * v.mul + 6 * v.div + 3 * v.root, div=2 * v.div + v.root, root=3 * v.root,
+                    compare=2 * v.compare)
 
 
 def format_of(dtype: torch.dtype) -> str:

@@ -285,6 +285,16 @@ def _foreach(v: BOVector):
 # ------------------------------------------------------------------------------------------------
 # matmul, convolution, attention
 # ------------------------------------------------------------------------------------------------
+def accumulating(recipe):
+    """Mark ``recipe`` as a dot product: the trace counter prices its multiplies in the op's input format and its
+    other BOs (the accumulating adds, an attention's softmax) in the accumulator format (fp32 for bf16/fp16/fp8
+    inputs, int32 for int8 ones, unless ``accumulate`` says otherwise), and counts min(mul, add) FMA pairs when
+    both are in one format."""
+    recipe.accumulates = True
+    return recipe
+
+
+@accumulating
 def _mm(args, kwargs, out):
     a, b = args[0], args[1]
     m, k = a.shape[-2], a.shape[-1]
@@ -293,6 +303,7 @@ def _mm(args, kwargs, out):
     return bo(mul=batch * m * n * k, add=batch * m * n * (k - 1))
 
 
+@accumulating
 def _addmm(args, kwargs, out):
     # beta * self + alpha * (m1 @ m2): one add per output for the bias (alpha = beta = 1 assumed)
     a, b = args[1], args[2]
@@ -309,6 +320,7 @@ def _conv_macs(x_shape, w_shape, out_shape, transposed=False) -> int:
     return _prod(conv_shape) * _prod(filt) * batch * c_out * c_in
 
 
+@accumulating
 def _convolution(args, kwargs, out):
     x, w = args[0], args[1]
     bias = _arg(args, kwargs, 2, "bias")
@@ -322,6 +334,7 @@ def _t(shape):
     return [shape[1], shape[0]] + list(shape[2:])
 
 
+@accumulating
 def _convolution_backward(args, kwargs, out):
     grad_out, x, w = args[0], args[1], args[2]
     bias_sizes = _arg(args, kwargs, 3, "bias_sizes")
@@ -394,7 +407,7 @@ def _attention(q_index: int, layout: str, backward: bool, mask_index: int | None
         return _attention_forward(*dims, exp=exp, masked=masked)
 
     recipe.__name__ = f"attention_{'backward' if backward else 'forward'}_{layout}"
-    return recipe
+    return accumulating(recipe)
 
 
 # ------------------------------------------------------------------------------------------------
@@ -773,9 +786,10 @@ def _mkldnn_lstm(exp_sigmoid, tanh):
         return gates + cell
 
     recipe.__name__ = "mkldnn_lstm_layer"
-    return recipe
+    return accumulating(recipe)
 
 
+@accumulating
 def _mkldnn_lstm_backward(args, kwargs, out):
     # d gates from the stored activations (sigmoid' and tanh' from outputs: 5H x (sub, 2 mul), cell chain
     # 6H mul + 2H add), then dW_ih, dW_hh (accumulated over steps), dx and dh: four products of 4H x (I or H)

@@ -35,10 +35,37 @@ class TransistorSource(Protocol):
     def transistors(self, operation: str, fmt: str) -> int: ...
 
 
-def transistor_operations(bos: BOVector, table: TransistorSource, fmt: str) -> int:
-    """TOs = sum over operations of BOs x transistors(operation, fmt). Zero counts never query the table."""
+def _has_fma(table: TransistorSource, fmt: str, cache: dict | None = None) -> int | None:
+    """Transistors of the table's ``fma`` operation on ``fmt``, or None when it has none (data-driven: a table
+    that gains an ``fma`` entry prices fused multiply-add pairs as one FMA without any change here)."""
+    if cache is not None and fmt in cache:
+        return cache[fmt]
+    try:
+        t = table.transistors("fma", fmt)
+        t = int(t) if t is not None else None
+    except Exception:
+        t = None
+    if cache is not None:
+        cache[fmt] = t
+    return t
+
+
+def transistor_operations(bos: BOVector, table: TransistorSource, fmt: str, fma: int = 0,
+                          _fma_cache: dict | None = None) -> int:
+    """TOs = sum over operations of BOs x transistors(operation, fmt). Zero counts never query the table.
+
+    ``fma``: how many of the muls and adds are multiply-accumulate pairs of one dot product (both in ``fmt``);
+    when the table has an ``fma`` operation on ``fmt`` they are priced as that many FMAs instead."""
     total = 0
-    for op, n in bos.items():
+    counts = dict(bos.items())
+    if fma:
+        t = _has_fma(table, fmt, _fma_cache)
+        if t is not None:
+            pairs = min(fma, counts["mul"], counts["add"])
+            total += pairs * t
+            counts["mul"] -= pairs
+            counts["add"] -= pairs
+    for op, n in counts.items():
         if n:
             try:
                 t = table.transistors(op, fmt)
@@ -49,16 +76,21 @@ def transistor_operations(bos: BOVector, table: TransistorSource, fmt: str) -> i
 
 
 class Record:
-    """Accumulated counts of one (module, phase, format): six BO counts, FLOPs and the number of ops."""
+    """Accumulated counts of one (module, phase, format): six BO counts, FLOPs, the number of ops that compute or
+    move data (kernel launches, roughly), the bytes those ops read and wrote, and ``fma``: how many of the muls
+    and adds are multiply-accumulate pairs of a dot product computed wholly in this format."""
 
-    __slots__ = ("counts", "flops", "ops")
+    __slots__ = ("counts", "flops", "ops", "bytes_read", "bytes_written", "fma")
 
     def __init__(self):
         self.counts = [0, 0, 0, 0, 0, 0]
         self.flops = 0
         self.ops = 0
+        self.bytes_read = 0
+        self.bytes_written = 0
+        self.fma = 0
 
-    def add(self, v: BOVector, flops: int = 0):
+    def add(self, v: BOVector, flops: int = 0, ops: int = 1):
         c = self.counts
         c[0] += v.add
         c[1] += v.sub
@@ -67,11 +99,24 @@ class Record:
         c[4] += v.root
         c[5] += v.compare
         self.flops += flops
-        self.ops += 1
+        self.ops += ops
+
+    def merge(self, other: "Record", times: int = 1):
+        for i, c in enumerate(other.counts):
+            self.counts[i] += c * times
+        self.flops += other.flops * times
+        self.ops += other.ops * times
+        self.bytes_read += other.bytes_read * times
+        self.bytes_written += other.bytes_written * times
+        self.fma += other.fma * times
 
     @property
     def bos(self) -> BOVector:
         return BOVector(*self.counts)
+
+    @property
+    def bytes(self) -> int:
+        return self.bytes_read + self.bytes_written
 
 
 class Report:
@@ -89,6 +134,10 @@ class Report:
         self.uncounted_where: dict[str, tuple[str, str]] = {}  # op name -> first (module, phase)
         self.op_counts: Counter = Counter()  # op name -> calls seen (all ops, free ones included)
         self.notes: list[str] = []
+        self.device: str | None = None  # where the step ran: meta, fake, cpu, cuda
+        self.attempts: list[tuple[str, str]] = []  # (device, why it failed) for devices tried before ``device``
+        self.accumulate: str | None = None  # the accumulator format override, if any
+        self.amp: str | None = None  # the autocast format, if the step ran under autocast
 
     # -- building ---------------------------------------------------------------------------------
     def record(self, module: str, phase: str, fmt: str) -> Record:
@@ -108,6 +157,11 @@ class Report:
 
     def add(self, module: str, phase: str, fmt: str, v: BOVector, flops: int = 0):
         self.record(module, phase, fmt).add(v, flops)
+
+    def add_bytes(self, module: str, phase: str, fmt: str, read: int, written: int):
+        r = self.record(module, phase, fmt)
+        r.bytes_read += read
+        r.bytes_written += written
 
     # -- queries ------------------------------------------------------------------------------------
     def _select(self, phase=None, module=None, fmt=None):
@@ -131,8 +185,40 @@ class Report:
     def flops(self, phase=None, module=None) -> int:
         return sum(r.flops for _, r in self._select(phase, module))
 
+    def bytes(self, phase=None, module=None) -> int:
+        """Bytes read plus bytes written by every op (inputs, outputs, parameters, gradients, optimizer state)."""
+        return sum(r.bytes_read + r.bytes_written for _, r in self._select(phase, module))
+
+    def bytes_read(self, phase=None, module=None) -> int:
+        return sum(r.bytes_read for _, r in self._select(phase, module))
+
+    def bytes_written(self, phase=None, module=None) -> int:
+        return sum(r.bytes_written for _, r in self._select(phase, module))
+
+    def launches(self, phase=None, module=None) -> int:
+        """Ops that computed or moved data (views and allocations excluded): a proxy for kernel launches."""
+        return sum(r.ops for _, r in self._select(phase, module))
+
+    def bos_by_format(self, phase=None, module=None) -> dict[str, BOVector]:
+        """The BO vector keyed by (operation, format): ``{format: BOVector}`` (formats with no BOs left out)."""
+        out: dict[str, list[int]] = {}
+        for (_, _, f), r in self._select(phase, module):
+            acc = out.setdefault(f, [0] * 6)
+            for i, c in enumerate(r.counts):
+                acc[i] += c
+        return {f: BOVector(*c) for f, c in sorted(out.items()) if any(c)}
+
+    def fma_pairs(self, phase=None, module=None) -> dict[str, int]:
+        """Per format: multiply-accumulate pairs of dot products computed wholly in that format (an FMA unit's work)."""
+        out: dict[str, int] = {}
+        for (_, _, f), r in self._select(phase, module):
+            if r.fma:
+                out[f] = out.get(f, 0) + r.fma
+        return dict(sorted(out.items()))
+
     def formats(self) -> list[str]:
-        return sorted({f for (_, _, f) in self.records})
+        """Formats some BO is computed in (formats that only moved bytes are left out)."""
+        return sorted({f for (_, _, f), r in self.records.items() if any(r.counts)})
 
     def by_phase(self) -> dict[str, BOVector]:
         return {p: self.bos(phase=p) for p in self.phases}
@@ -153,8 +239,10 @@ class Report:
         """Transistor operations: each record's BOs priced on its own format (or on ``fmt`` if forced)."""
         forced = normalize_format(fmt) if fmt else None
         total = 0
+        fma_cache: dict = {}
         for (_, _, f), r in self._select(phase, module):
-            total += transistor_operations(r.bos, table, forced or f)
+            if any(r.counts):
+                total += transistor_operations(r.bos, table, forced or f, r.fma, fma_cache)
         return total
 
     @property
@@ -183,6 +271,7 @@ class Report:
         row.update(v.to_dict())
         row["bos"] = v.total()
         row["flops"] = self.flops(phase=phase, module=module)
+        row["bytes"] = self.bytes(phase=phase, module=module)
         if table is not None:
             row["tos"] = self.tos(table, fmt, phase=phase, module=module)
         return row
@@ -195,8 +284,17 @@ class Report:
             "phases": list(self.phases),
             "formats": self.formats(),
             "total": {**self.bos(phase=self.phases).to_dict(), "bos": self.bos(phase=self.phases).total(),
-                      "flops": self.flops(phase=self.phases)},
-            "by_phase": {p: {**self.bos(phase=p).to_dict(), "flops": self.flops(phase=p)} for p in self.phases},
+                      "flops": self.flops(phase=self.phases), **self._traffic(self.phases)},
+            "by_phase": {p: {**self.bos(phase=p).to_dict(), "flops": self.flops(phase=p), **self._traffic(p)}
+                         for p in self.phases},
+            "by_format": {f: {**v.to_dict(), "fma_pairs": self.fma_pairs(phase=self.phases).get(f, 0)}
+                          for f, v in self.bos_by_format(phase=self.phases).items()},
+            "by_phase_format": {p: {f: v.to_dict() for f, v in self.bos_by_format(phase=p).items()}
+                                for p in self.phases},
+            "device": self.device,
+            "fallbacks": [{"device": d, "error": e} for d, e in self.attempts],
+            "accumulate": self.accumulate,
+            "amp": self.amp,
             "uncounted": dict(sorted(self.uncounted.items())),
             "uncounted_where": {k: {"module": v[0], "phase": v[1]} for k, v in sorted(self.uncounted_where.items())},
             "notes": list(self.notes),
@@ -207,6 +305,10 @@ class Report:
         if per_layer:
             d["rows"] = self.rows(table, fmt, per_layer=True)
         return d
+
+    def _traffic(self, phase) -> dict:
+        return {"bytes": self.bytes(phase=phase), "bytes_read": self.bytes_read(phase=phase),
+                "bytes_written": self.bytes_written(phase=phase), "launches": self.launches(phase=phase)}
 
     def to_json(self, **kw) -> str:
         return json.dumps(self.to_dict(**kw), indent=2)
@@ -222,7 +324,7 @@ class Report:
     def to_table(self, table: TransistorSource | None = None, fmt: str | None = None, per_layer: bool = True) -> str:
         """An fvcore-like text table: modules indented by depth, one line per phase, totals at the bottom."""
         rows = self.rows(table, fmt, per_layer)
-        cols = ["module", "phase", *OPERATIONS, "flops"] + (["tos"] if table is not None else [])
+        cols = ["module", "phase", *OPERATIONS, "flops", "bytes"] + (["tos"] if table is not None else [])
         cells = []
         for r in rows:
             name = r["module"]
@@ -243,7 +345,16 @@ class Report:
             lines.append(" | ".join(v.ljust(widths[i]) if i < 2 else v.rjust(widths[i]) for i, v in enumerate(x)))
         lines.append(f"level: {self.level} ({' + '.join(self.phases)}); counter: {self.counter}"
                      + (f"; recipes: {self.recipes}" if self.recipes else "")
-                     + f"; formats: {', '.join(self.formats()) or '-'}")
+                     + (f"; device: {self.device}" if self.device else "")
+                     + (f"; autocast: {self.amp}" if self.amp else ""))
+        by_fmt = self.bos_by_format(phase=self.phases)
+        if by_fmt:
+            fma = self.fma_pairs(phase=self.phases)
+            lines.append("BOs by format: " + "; ".join(
+                f"{f}: " + ", ".join(f"{op} {n:,}" for op, n in v.items() if n)
+                + (f" (fma pairs {fma[f]:,})" if fma.get(f) else "") for f, v in by_fmt.items()))
+        for d, e in self.attempts:
+            lines.append(f"fell back from {d}: {e}")
         lines.append(self.uncounted_line())
         for n in self.notes:
             lines.append(f"note: {n}")
@@ -266,11 +377,7 @@ def merge_reports(reports: Iterable[Report]) -> Report:
                  phases=reports[0].phases)
     for r in reports:
         for (m, p, f), rec in r.records.items():
-            dst = out.record(m, p, f)
-            for i, c in enumerate(rec.counts):
-                dst.counts[i] += c
-            dst.flops += rec.flops
-            dst.ops += rec.ops
+            out.record(m, p, f).merge(rec)
         out.uncounted.update(r.uncounted)
         out.op_counts.update(r.op_counts)
         for k, v in r.uncounted_where.items():

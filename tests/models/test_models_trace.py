@@ -153,7 +153,10 @@ def test_integer_inputs_and_cross_entropy():
 def test_dtype_follows_tensors_and_can_be_forced():
     model = lambda: nn.Sequential(nn.Linear(4, 4), nn.GELU())
     r16 = count(model, input_shape=(2, 4), dtype="fp16")
-    assert r16.formats() == ["fp16"]
+    # the Linear layers' dot products accumulate in fp32; everything else stays in fp16
+    assert r16.formats() == ["fp16", "fp32"]
+    assert r16.bos_by_format()["fp32"].mul == 0 and r16.bos_by_format()["fp32"].add > 0
+    assert count(model, input_shape=(2, 4), dtype="fp16", accumulate="fp16").formats() == ["fp16"]
     r32 = count(model, input_shape=(2, 4))
     assert r32.formats() == ["fp32"] and r16.bos() == r32.bos()
     forced = count(model, input_shape=(2, 4), fmt="fp16")
@@ -167,8 +170,12 @@ def test_tos_join_with_a_table_of_plain_numbers():
     expected = sum(n * TABLE.numbers["fp32"][op] for op, n in v.items())
     assert r.tos(TABLE) == expected == transistor_operations(v, TABLE, "fp32")
     assert r.tos(TABLE, fmt="fp16") == sum(n * TABLE.numbers["fp16"][op] for op, n in v.items())
-    r16 = count(model, input_shape=(64, 4), recipes="paper", dtype="fp16")
+    r16 = count(model, input_shape=(64, 4), recipes="paper", dtype="fp16", accumulate="fp16")
     assert r16.tos(TABLE) == r.tos(TABLE, fmt="fp16")
+    mixed = count(model, input_shape=(64, 4), recipes="paper", dtype="fp16")  # dot products accumulate in fp32
+    by = mixed.bos_by_format()
+    assert mixed.tos(TABLE) == sum(n * TABLE.numbers[f][op] for f, v in by.items() for op, n in v.items())
+    assert by["fp32"].add > 0 and by["fp32"].mul == 0
     d = r.to_dict(table=TABLE)
     assert d["total"]["tos"] == expected and d["rows"][-1]["tos"] == expected
     assert r.tos(TABLE, phase="forward") + r.tos(TABLE, phase="loss") + r.tos(TABLE, phase="backward") == expected
