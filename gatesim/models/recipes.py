@@ -819,18 +819,24 @@ FREE_OPS = [
     "unsafe_split_with_sizes", "chunk", "unbind", "as_strided", "alias", "detach", "lift_fresh",
     "lift_fresh_copy", "clone", "copy", "_to_copy", "contiguous", "empty", "empty_like", "empty_strided",
     "new_empty", "new_empty_strided", "zeros", "zeros_like", "ones", "ones_like", "full", "full_like",
-    "new_zeros", "new_ones", "new_full", "fill", "zero", "scalar_tensor", "arange", "stack", "cat",
+    "new_zeros", "new_ones", "new_full", "fill", "zero", "scalar_tensor", "stack", "cat",
     "index_select", "gather", "embedding", "flatten", "unflatten", "_unsafe_index", "index", "repeat",
-    "roll", "flip", "tril", "triu", "select_backward", "slice_backward", "expand_copy", "view_copy",
+    "roll", "flip", "select_backward", "slice_backward", "expand_copy", "view_copy",
     "permute_copy", "transpose_copy", "t_copy", "unsqueeze_copy", "squeeze_copy", "diagonal",
     "_local_scalar_dense", "item", "constant_pad_nd", "pad", "select_scatter", "slice_scatter",
-    "as_strided_scatter", "diagonal_backward", "masked_fill", "_unsafe_view_copy", "bernoulli",
-    "rand", "rand_like", "randn", "randn_like", "randint", "randint_like", "normal", "uniform", "set_",
+    "as_strided_scatter", "diagonal_backward", "masked_fill", "_unsafe_view_copy", "set_",
     "resize_", "_pin_memory", "sym_size", "sym_stride", "sym_numel", "sym_storage_offset", "is_same_size",
     "_has_compatible_shallow_copy_type", "index_put", "_reshape_copy", "movedim", "_conj", "conj",
     "_neg_view", "resolve_conj", "resolve_neg", "dropout", "_assert_async", "_assert_tensor_metadata",
-    "_functional_assert_async", "_make_dep_token", "sort", "topk", "_safe_softmax_placeholder",
-    "one_hot", "masked_select", "nonzero", "_index_put_impl",
+    "_functional_assert_async", "_make_dep_token", "_safe_softmax_placeholder",
+    "_index_put_impl", "pixel_shuffle", "pixel_unshuffle", "native_channel_shuffle", "channel_shuffle",
+    "reflection_pad1d", "reflection_pad2d", "reflection_pad3d", "replication_pad1d", "replication_pad2d",
+    "replication_pad3d", "im2col", "view_as_real", "view_as_complex", "index_copy", "index_fill", "masked_scatter",
+    "take", "take_along_dim", "diag_embed", "unfold", "_unsafe_masked_index", "diag", "block_diag", "tile",
+    "repeat_interleave", "split_copy", "unbind_copy", "slice_copy", "select_copy", "alias_copy", "detach_copy",
+    "col_indices", "crow_indices", "values", "_copy_from", "_copy_from_and_resize", "unfold_backward",
+    "as_strided_copy", "new_empty_strided", "_unsafe_index_put", "fill_diagonal_", "_nested_tensor_from_mask",
+    "lift_fresh_copy", "complex", "real", "imag", "masked_fill_", "_to_dense",
 ]
 _NON_ATEN_FREE = [
     "profiler._record_function_enter_new", "profiler._record_function_exit", "profiler._record_function_enter",
@@ -969,6 +975,9 @@ def _common(exp, log, sigmoid_cost, tanh_cost) -> dict:
         "_efficient_attention_forward": _attention(0, "bshd", False, 3, exp),
         "_efficient_attention_backward": _attention(1, "bshd", True, exp=exp),
     })
+    from .recipes_zoo import zoo_recipes
+
+    r.update(zoo_recipes(exp=exp, log=log))
     return r
 
 
@@ -1075,6 +1084,13 @@ def _flop_registry() -> dict:
         g, q, k, v = args[0], args[1], args[2], args[3]
         return fc.sdpa_backward_flop_count(tuple(g.shape), tuple(q.shape), tuple(k.shape), tuple(v.shape))
 
+    from .recipes_zoo import ZOO_FLOPS
+
+    for name, f in ZOO_FLOPS.items():
+        try:
+            reg.setdefault(_packet(name), f)
+        except ValueError:
+            pass
     for name, f in (("mkldnn_rnn_layer", _mkldnn_lstm_flops), ("mkldnn_rnn_layer_backward", _mkldnn_lstm_backward_flops),
                     ("_scaled_dot_product_flash_attention_for_cpu", sdpa_cpu),
                     ("_scaled_dot_product_flash_attention_for_cpu_backward", sdpa_cpu_bw)):

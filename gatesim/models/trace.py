@@ -117,6 +117,45 @@ def tensor_bytes(x) -> int:
     return 0
 
 
+def _meta_retry(func, args, kwargs, error):
+    """The output of ``func`` on meta or fake tensors whose meta kernel is stricter than the real kernels (it
+    rejects dtypes the CPU or a GPU computes): retried on inputs cast to the dtype it accepts, the output cast
+    back to the dtype the op was asked for. None when the op is not one of those."""
+    from .recipes_zoo import META_RETRY_DTYPES
+
+    name = str(getattr(func, "overloadpacket", func))
+    dt = META_RETRY_DTYPES.get(name)
+    tensors = [a for a in args if isinstance(a, torch.Tensor)]
+    if dt is None or not tensors or not all(t.device.type == "meta" or type(t).__name__ == "FakeTensor"
+                                            for t in tensors):
+        return None
+    want = kwargs.get("out_dtype") or next((t.dtype for t in tensors if t.is_floating_point()), None)
+    cast = [a.to(dt) if isinstance(a, torch.Tensor) and a.is_floating_point() else a for a in args]
+    try:
+        out = func(*cast, **kwargs)
+    except Exception:
+        return None
+    return out.to(want) if isinstance(out, torch.Tensor) and want is not None else out
+
+
+class _Replay:
+    """Stands for an op whose output was already computed (by :func:`_meta_retry`): calling it returns that."""
+
+    def __init__(self, func, out):
+        self.func, self.out = func, out
+        self.overloadpacket = getattr(func, "overloadpacket", func)
+        self._schema = getattr(func, "_schema", None)
+
+    def __call__(self, *args, **kwargs):
+        return self.out
+
+    def __hash__(self):
+        return hash(self.func)
+
+    def __eq__(self, other):
+        return isinstance(other, _Replay) and other.func == self.func
+
+
 class TraceCounter(TorchDispatchMode):
     """Counts BOs, FLOPs and bytes moved of every aten op run inside it into ``self.report``.
 
@@ -248,6 +287,9 @@ class TraceCounter(TorchDispatchMode):
         except CountingError:
             raise
         except Exception as e:
+            out = _meta_retry(func, args, kwargs, e)
+            if out is not None:
+                return self.__torch_dispatch__(_Replay(func, out), types, args, kwargs)
             raise CountingError(f"op {func} failed in module {self.current_module()} during {self.phase}: "
                                 f"{type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}") from e
         if self.paused:
@@ -524,7 +566,6 @@ def count_trace(model, inputs=None, *, input_shape=None, input_dtype=None,
     if cpu_limit is None:
         cpu_limit = int(os.environ.get("GATESIM_CPU_LIMIT_BYTES", CPU_FALLBACK_LIMIT))
     attempts: list[tuple[str, str]] = []
-    first_error: CountingError | None = None
     for i, dev in enumerate(chain):
         if dev == "cpu" and device == "auto":
             need = state_bytes(model, level, optimizer)
@@ -539,11 +580,11 @@ def count_trace(model, inputs=None, *, input_shape=None, input_dtype=None,
                                  device=dev, dtype=dtype, fmt=fmt, accumulate=accumulate, amp=amp,
                                  quantize=quantize, recurrent=recurrent)
         except CountingError as e:
-            first_error = first_error or e
-            if i == len(chain) - 1 or not needs_real_values(e):
-                if attempts and e is not first_error and not needs_real_values(e):
-                    raise CountingError(f"{_first_line(e)} (on {dev}, after {attempts[0][0]}: "
-                                        f"{attempts[0][1]})") from e
+            # a step that fails on meta for want of real values goes on down the chain whatever the next
+            # device says (a fake kernel can be stricter than the CPU's); any other failure is final
+            if i == len(chain) - 1 or (not attempts and not needs_real_values(e)):
+                if attempts:
+                    raise CountingError(f"{_first_line(e)} (on {dev}; on {attempts[0][0]}: {attempts[0][1]})") from e
                 raise
             attempts.append((dev, _first_line(e)))
             continue
@@ -556,6 +597,20 @@ def count_trace(model, inputs=None, *, input_shape=None, input_dtype=None,
             report.notes.append(f"quantized with torch.ao.quantization.quantize_dynamic ({quantize})")
         return report
     raise AssertionError("unreachable")  # pragma: no cover
+
+
+@contextlib.contextmanager
+def _quiet_fake_tensor_log():
+    """FakeTensorMode logs a traceback for every op it cannot run; the counter reports the failure itself."""
+    import logging
+
+    log = logging.getLogger("torch._subclasses.fake_tensor")
+    level = log.level
+    log.setLevel(logging.CRITICAL)
+    try:
+        yield
+    finally:
+        log.setLevel(level)
 
 
 def _quantize(m: nn.Module, quantize: str) -> nn.Module:
@@ -580,7 +635,8 @@ def _count_once(model, inputs, *, input_shape, input_dtype, target, level, loss,
     if quantize:
         m = _quantize(m, quantize)
     dev = "cpu" if device == "fake" else device
-    with (fake_mode if fake_mode is not None else contextlib.nullcontext()), warnings.catch_warnings():
+    with (fake_mode if fake_mode is not None else contextlib.nullcontext()), warnings.catch_warnings(), \
+            _quiet_fake_tensor_log():
         warnings.filterwarnings("ignore", message=".*data pointer of FakeTensor.*")
         if callable(inputs) and not isinstance(inputs, torch.Tensor):
             try:

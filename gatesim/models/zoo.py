@@ -1,0 +1,298 @@
+"""Models from the zoos people use, by one spec: ``hf:NAME``, ``torchvision:NAME``, ``timm:NAME``.
+
+* ``hf:llama`` (a model type: the library's default configuration), ``hf:path/to/config.json`` (or a folder
+  holding one), ``hf:org/name`` (its configuration from the Hugging Face cache, or downloaded unless
+  ``config_only``). Never weights: the model is built from the configuration (on meta tensors it costs
+  nothing). The class is the configuration's ``architectures[0]`` or the first task head that exists for the
+  model type (causal LM, masked LM, seq2seq LM, image / audio classification, CTC, speech seq2seq, base model).
+* ``torchvision:resnet50`` (``torchvision.models.get_model(name, weights=None)``; detection models get
+  synthetic targets and return the sum of their losses when training).
+* ``timm:convnext_tiny`` (``timm.create_model(name, pretrained=False)``).
+
+Each needs its package (the optional ``zoo`` extra: transformers, timm, torchvision); a missing or broken one
+is a clear :class:`ZooError`. :func:`load_zoo_model` returns a :class:`ZooModel`: a factory, an input builder
+for a shape and the default shape.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+import torch
+from torch import nn
+
+from .report import CountingError
+
+ZOOS = ("hf", "torchvision", "timm")
+_PACKAGES = {"hf": "transformers", "torchvision": "torchvision", "timm": "timm"}
+
+
+class ZooError(CountingError):
+    """A zoo spec cannot be resolved: unknown name, missing package, unreachable configuration."""
+
+
+@dataclass
+class ZooModel:
+    """A zoo model: ``factory()`` builds it (on the current default device), ``make_inputs(model, device,
+    shape)`` builds its inputs (a tuple of tensors or a dict of keyword tensors) for a main-input ``shape``."""
+
+    spec: str
+    factory: Callable[[], nn.Module]
+    make_inputs: Callable[[nn.Module, str, tuple], Any]
+    default_shape: tuple
+    task: str = ""
+    notes: list = field(default_factory=list)
+
+    def inputs(self, shape: tuple | None = None):
+        """An ``inputs`` argument for :func:`gatesim.models.count`: ``f(model, device)``."""
+        shape = tuple(shape) if shape else self.default_shape
+        return lambda model, device: self.make_inputs(model, device, shape)
+
+
+def is_zoo_spec(spec: str) -> bool:
+    return isinstance(spec, str) and spec.split(":", 1)[0] in ZOOS and ":" in spec
+
+
+def zoo_status(zoo: str) -> tuple[bool, str]:
+    """(usable, why not) for a zoo: its package imports here (torchvision beside a torch it was not built for
+    fails to import its operators)."""
+    pkg = _PACKAGES[zoo]
+    try:
+        __import__(pkg)
+        if zoo == "timm":
+            import torchvision  # noqa: F401  (timm needs it)
+    except Exception as e:  # ImportError, or RuntimeError "operator torchvision::nms does not exist"
+        msg = str(e).splitlines()[0] if str(e) else type(e).__name__
+        return False, f"{pkg} is not usable here ({type(e).__name__}: {msg}); pip install 'gatesim[zoo]' " \
+                      f"with a torchvision built for this torch"
+    return True, ""
+
+
+def load_zoo_model(spec: str, *, config_only: bool = False, layers: int | None = None) -> ZooModel:
+    """Resolve ``hf:...``, ``torchvision:...`` or ``timm:...``; ``layers`` shrinks a transformers model to that
+    many layers (the coverage script's two-layer models)."""
+    zoo, _, name = spec.partition(":")
+    if zoo not in ZOOS or not name:
+        raise ZooError(f"a zoo spec is hf:NAME, torchvision:NAME or timm:NAME; got {spec!r}")
+    ok, why = zoo_status(zoo)
+    if not ok:
+        raise ZooError(f"{spec}: {why}")
+    if zoo == "hf":
+        return _hf(spec, name, config_only, layers)
+    if zoo == "torchvision":
+        return _torchvision(spec, name)
+    return _timm(spec, name)
+
+
+# ------------------------------------------------------------------------------------------------
+# Hugging Face transformers
+# ------------------------------------------------------------------------------------------------
+#: task heads tried in order when a configuration names no architecture
+HF_TASKS = ("CAUSAL_LM", "MASKED_LM", "SEQ_TO_SEQ_CAUSAL_LM", "IMAGE_CLASSIFICATION", "AUDIO_CLASSIFICATION", "CTC",
+            "SPEECH_SEQ_2_SEQ", "")
+_LAYER_KEYS = ("num_hidden_layers", "num_layers", "n_layer", "n_layers", "encoder_layers", "decoder_layers",
+               "num_decoder_layers", "num_encoder_layers")
+
+
+def hf_config(name: str, config_only: bool = False):
+    """A transformers configuration from a model type, a config.json (or its folder) or a hub name."""
+    from transformers import AutoConfig
+    from transformers.models.auto.configuration_auto import CONFIG_MAPPING
+
+    path = Path(name)
+    if path.is_dir() and (path / "config.json").is_file():
+        path = path / "config.json"
+    if path.suffix == ".json" or path.is_file():
+        if not path.is_file():
+            raise ZooError(f"hf:{name}: no such file")
+        try:
+            data = json.loads(path.read_text())
+        except (OSError, ValueError) as e:
+            raise ZooError(f"hf:{name}: cannot read the configuration: {e}") from None
+        mt = data.get("model_type") if isinstance(data, dict) else None
+        if mt not in CONFIG_MAPPING:
+            raise ZooError(f"hf:{name}: model_type {mt!r} is not one this transformers knows")
+        return CONFIG_MAPPING[mt].from_dict(data)
+    if name in CONFIG_MAPPING:
+        return CONFIG_MAPPING[name]()
+    try:
+        return AutoConfig.from_pretrained(name, local_files_only=config_only)
+    except Exception as e:
+        msg = str(e).splitlines()[0] if str(e) else type(e).__name__
+        how = "not in the local Hugging Face cache" if config_only else "cannot be fetched (offline?)"
+        raise ZooError(f"hf:{name}: its configuration is {how}: {msg}. Give a model type (hf:llama, the library's "
+                       f"defaults) or a config.json on disk (hf:path/to/config.json)") from None
+
+
+def hf_model_class(config):
+    import transformers
+    from transformers.models.auto import modeling_auto
+
+    for arch in getattr(config, "architectures", None) or []:
+        cls = getattr(transformers, arch, None)
+        if cls is not None:
+            return cls
+    mt = config.model_type
+    for task in HF_TASKS:
+        mapping = getattr(modeling_auto, f"MODEL_FOR_{task}_MAPPING_NAMES" if task else "MODEL_MAPPING_NAMES", {})
+        cls_name = mapping.get(mt)
+        if isinstance(cls_name, (list, tuple)):
+            cls_name = cls_name[0]
+        cls = getattr(transformers, cls_name, None) if cls_name else None
+        if cls is not None:
+            return cls
+    raise ZooError(f"hf: no model class for model type {mt!r}")
+
+
+def _shrink(config, layers: int) -> None:
+    for cfg in [config] + [getattr(config, k) for k in ("text_config", "vision_config", "audio_config",
+                                                         "encoder", "decoder") if hasattr(config, k)]:
+        if cfg is None or isinstance(cfg, dict):
+            continue
+        for key in _LAYER_KEYS:
+            v = getattr(cfg, key, None)
+            if isinstance(v, int) and v > layers:
+                setattr(cfg, key, layers)
+
+
+def _hf_default_shape(config, main: str) -> tuple:
+    if main == "pixel_values":
+        size = getattr(config, "image_size", 224)
+        size = size[0] if isinstance(size, (list, tuple)) else size
+        return (1, getattr(config, "num_channels", 3), int(size), int(size))
+    if main == "input_values":
+        return (1, 16000)
+    if main == "input_features":
+        mels = getattr(config, "num_mel_bins", None) or getattr(config, "feature_size", 80)
+        frames = 2 * getattr(config, "max_source_positions", 1500)
+        if getattr(config, "model_type", "") in ("speech_to_text",):
+            return (1, 128, getattr(config, "input_feat_per_channel", 80) * getattr(config, "input_channels", 1))
+        return (1, int(mels), int(frames))
+    return (1, 128)
+
+
+def _hf(spec: str, name: str, config_only: bool, layers: int | None) -> ZooModel:
+    config = hf_config(name, config_only)
+    if layers:
+        _shrink(config, layers)
+    if hasattr(config, "use_cache"):
+        config.use_cache = False
+    cls = hf_model_class(config)
+    main = getattr(cls, "main_input_name", "input_ids")
+
+    def factory():
+        try:
+            return cls._from_config(config)
+        except Exception as e:
+            raise ZooError(f"{spec}: building {cls.__name__} from its configuration failed: {type(e).__name__}: "
+                           f"{str(e).splitlines()[0] if str(e) else ''}") from e
+
+    encdec = bool(getattr(config, "is_encoder_decoder", False))
+    vocab = getattr(config, "vocab_size", None) or getattr(getattr(config, "text_config", None), "vocab_size", None)
+
+    def make_inputs(model, device, shape):
+        if main in ("input_ids", "decoder_input_ids"):
+            hi = max(int(vocab or 2) - 1, 4)
+            ids = torch.randint(3, hi, shape, generator=torch.Generator().manual_seed(0)).to(device)
+            out = {"input_ids": ids}
+            if encdec:
+                out["decoder_input_ids"] = ids.clone()
+            return out
+        x = torch.randn(shape, generator=torch.Generator().manual_seed(0)).to(device)
+        out = {main: x}
+        if encdec:
+            dec = getattr(config, "decoder_start_token_id", None) or 1
+            out["decoder_input_ids"] = torch.full((shape[0], 4), int(dec), dtype=torch.long).to(device)
+        return out
+
+    return ZooModel(spec, factory, make_inputs, _hf_default_shape(config, main), task=cls.__name__)
+
+
+# ------------------------------------------------------------------------------------------------
+# torchvision and timm
+# ------------------------------------------------------------------------------------------------
+class DetectionStep(nn.Module):
+    """A torchvision detection model with synthetic targets (one box per image): training returns the sum of
+    its losses, evaluation its detections."""
+
+    def __init__(self, model: nn.Module, keypoints: int = 0, masks: bool = False):
+        super().__init__()
+        self.model = model
+        self.keypoints = keypoints
+        self.masks = masks
+
+    def forward(self, images):
+        imgs = list(images)
+        if not self.training:
+            return self.model(imgs)
+        targets = []
+        for img in imgs:
+            h, w = img.shape[-2:]
+            t = {"boxes": torch.tensor([[w * 0.1, h * 0.1, w * 0.6, h * 0.7]], device=img.device),
+                 "labels": torch.ones(1, dtype=torch.long, device=img.device)}
+            if self.masks:
+                t["masks"] = torch.zeros(1, h, w, dtype=torch.uint8, device=img.device)
+            if self.keypoints:
+                kp = torch.zeros(1, self.keypoints, 3, device=img.device)
+                kp[..., 0], kp[..., 1], kp[..., 2] = w * 0.3, h * 0.3, 1
+                t["keypoints"] = kp
+            targets.append(t)
+        losses = self.model(imgs, targets)
+        return sum(losses.values())
+
+
+def _torchvision(spec: str, name: str) -> ZooModel:
+    import torchvision
+
+    models = torchvision.models
+    if name not in models.list_models():
+        raise ZooError(f"{spec}: torchvision has no model {name!r}")
+    kind = "classification"
+    for sub in ("detection", "segmentation", "video", "optical_flow", "quantization"):
+        if name in models.list_models(module=getattr(models, sub)):
+            kind = sub
+    if kind in ("optical_flow", "quantization"):
+        raise ZooError(f"{spec}: torchvision {kind} models are not supported (two-image inputs / prequantized)")
+
+    def factory():
+        kw = {"weights": None}
+        if kind == "detection":
+            kw["weights_backbone"] = None
+            m = models.get_model(name, **kw)
+            return DetectionStep(m, keypoints=17 if "keypoint" in name else 0, masks="mask" in name)
+        if kind == "segmentation":
+            kw["weights_backbone"] = None
+            kw["aux_loss"] = False
+        return models.get_model(name, **kw)
+
+    if kind == "video":
+        shape = (1, 3, 16, 112, 112)
+    elif name.startswith("inception"):
+        shape = (1, 3, 299, 299)
+    else:
+        shape = (1, 3, 224, 224)
+
+    def make_inputs(model, device, shp):
+        return (torch.rand(shp, generator=torch.Generator().manual_seed(0)).to(device),)
+
+    return ZooModel(spec, factory, make_inputs, shape, task=kind)
+
+
+def _timm(spec: str, name: str) -> ZooModel:
+    import timm
+
+    if name not in timm.list_models():
+        raise ZooError(f"{spec}: timm has no model {name!r}")
+
+    def factory():
+        return timm.create_model(name, pretrained=False)
+
+    cfg = timm.get_pretrained_cfg(name)
+    size = tuple(getattr(cfg, "input_size", None) or (3, 224, 224)) if cfg is not None else (3, 224, 224)
+
+    def make_inputs(model, device, shp):
+        return (torch.randn(shp, generator=torch.Generator().manual_seed(0)).to(device),)
+
+    return ZooModel(spec, factory, make_inputs, (1, *size), task="timm")
