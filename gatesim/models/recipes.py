@@ -166,6 +166,7 @@ class RecipeSet:
         self.name = name
         self._recipes: dict[Any, Any] = {}
         self._cache: dict[Any, Any] = {}
+        self._pending: dict[str, Any] = {}  # "namespace.op" -> recipe, for ops of libraries loaded later
         for op, r in (recipes or {}).items():
             self.register(op, r)
 
@@ -186,6 +187,7 @@ class RecipeSet:
     def copy(self, name: str | None = None) -> "RecipeSet":
         rs = RecipeSet(name or self.name)
         rs._recipes = dict(self._recipes)
+        rs._pending = dict(self._pending)
         return rs
 
     # -- reading --------------------------------------------------------------------------------
@@ -231,6 +233,8 @@ class RecipeSet:
 
     def _resolve(self, packet):
         r = self._recipes.get(packet)
+        if r is None and self._pending:
+            r = self._pending.get(str(packet))
         if r is None:
             name = getattr(packet, "__name__", "")
             ns = getattr(packet, "_qualified_op_name", "aten::").split("::")[0]
@@ -991,8 +995,9 @@ def _build(name: str, *, exp, log, tanh, sigmoid, gelu, gelu_tanh, erf, sin,
     for op, rec in r.items():
         try:
             rs.register(op, rec)
-        except ValueError:  # an op this torch build does not have
-            pass
+        except ValueError:  # an op this torch build does not have, or a library not loaded yet (torchvision)
+            if "." in op:
+                rs._pending[op] = _as_recipe(rec)
     return rs
 
 

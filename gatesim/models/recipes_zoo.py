@@ -32,7 +32,7 @@ from typing import Any
 
 import torch
 
-from .bo import ZERO, bo
+from .bo import ZERO, BOVector, bo
 from .recipes import EXP, LOG, SIN, SQRT, TANH, _arg, _numel, _prod, _reduced, accumulating
 
 INDEX_FORMAT = "int64"
@@ -485,6 +485,11 @@ def _normal(args, kwargs, out):
     return (LOG + SQRT + bo(mul=1)) * pairs + (SIN + bo(mul=3)) * n
 
 
+def _randperm(args, kwargs, out):
+    n = int(args[0])
+    return bo(compare=bitonic_compares(n)) + _uniform((), {}, out)  # sort n random keys
+
+
 def _exponential(args, kwargs, out):
     n = _numel(out) or _numel(args[0])
     return (LOG + bo(mul=1, sub=1)) * n
@@ -696,6 +701,90 @@ def _qrequant_pointwise(extra):
     return recipe
 
 
+# -- losses and detection ops ---------------------------------------------------------------------------------------------
+def _reduction(n: int, reduction) -> BOVector:
+    if reduction in (1, 2):  # mean, sum
+        return bo(add=max(n - 1, 0), div=1 if reduction == 1 else 0)
+    return ZERO
+
+
+def _bce_logits(args, kwargs, out):
+    x = args[0]
+    n = x.numel()
+    w = _arg(args, kwargs, 2, "weight")
+    pw = _arg(args, kwargs, 3, "pos_weight")
+    # max(x, 0) - x y + log(1 + exp(-|x|))
+    v = (bo(compare=2, mul=1, sub=2, add=1) + EXP + LOG) * n
+    if w is not None:
+        v = v + bo(mul=n)
+    if pw is not None:
+        v = v + bo(mul=2 * n, add=n)
+    return v + _reduction(n, _arg(args, kwargs, 4, "reduction", 1))
+
+
+def _bce_logits_backward(args, kwargs, out):
+    from .recipes import SIGMOID
+
+    n = args[1].numel()
+    return (SIGMOID + bo(sub=1, mul=1)) * n + bo(div=1)
+
+
+def _bce_backward(args, kwargs, out):
+    n = args[1].numel()
+    return bo(sub=2, mul=2, div=1) * n  # g (x - y) / (x (1 - x))
+
+
+def _smooth_l1(args, kwargs, out):
+    x = args[0]
+    n = x.numel()
+    return bo(sub=2, compare=2, mul=2, div=1) * n + _reduction(n, _arg(args, kwargs, 2, "reduction", 1))
+
+
+def _smooth_l1_backward(args, kwargs, out):
+    n = args[1].numel()
+    return bo(sub=1, compare=2, div=1, mul=1) * n + bo(div=1)
+
+
+def _l1(args, kwargs, out):
+    n = args[0].numel()
+    return bo(sub=1, compare=1) * n + _reduction(n, _arg(args, kwargs, 2, "reduction", 1))
+
+
+#: intersection over union of two boxes: 4 max/min, clamp of width and height, areas, union, ratio
+IOU = bo(compare=6, sub=6, mul=3, add=1, div=1)
+
+
+def _nms(args, kwargs, out):
+    boxes = args[0]
+    n = boxes.shape[0]
+    # sort by score, then (worst case) every pair's IoU against the threshold
+    return bo(compare=bitonic_compares(n)) + (IOU + bo(compare=1)) * (n * (n - 1) // 2)
+
+
+def _roi_align(args, kwargs, out):
+    sampling = _arg(args, kwargs, 5, "sampling_ratio", -1)
+    samples = (sampling if sampling and sampling > 0 else 2) ** 2
+    n = out.numel()
+    # per sample: bilinear weights (6 mul) and 4 taps (4 mul, 3 add); average of the samples per bin
+    return bo(mul=10 * samples * n, add=3 * samples * n + (samples - 1) * n, div=n)
+
+
+def _roi_align_backward(args, kwargs, out):
+    sampling = _arg(args, kwargs, 8, "sampling_ratio", -1)
+    samples = (sampling if sampling and sampling > 0 else 2) ** 2
+    n = args[0].numel()
+    return bo(mul=10 * samples * n, add=4 * samples * n, div=n)
+
+
+def _roi_pool(args, kwargs, out):
+    o = out[0] if isinstance(out, (list, tuple)) else out
+    x = args[0]
+    h, w = x.shape[-2], x.shape[-1]
+    ph, pw = _arg(args, kwargs, 3, "pooled_height"), _arg(args, kwargs, 4, "pooled_width")
+    per_bin = max(1, (h // max(ph, 1)) * (w // max(pw, 1)))
+    return bo(compare=o.numel() * per_bin)
+
+
 # -- the table ---------------------------------------------------------------------------------------------------------
 def zoo_recipes(exp=EXP, log=LOG, sin=SIN, tanh=TANH) -> dict:
     """Recipes keyed by op name (``aten.`` implied unless a namespace is given)."""
@@ -767,7 +856,7 @@ def zoo_recipes(exp=EXP, log=LOG, sin=SIN, tanh=TANH) -> dict:
         "abs": _abs, "angle": _angle, "polar": _polar,
         # random numbers
         "uniform": _uniform, "rand": _uniform, "rand_like": _uniform, "randint": _uniform,
-        "randint_like": _uniform, "randperm": _sort, "normal": _normal, "randn": _normal, "randn_like": _normal,
+        "randint_like": _uniform, "randperm": _randperm, "normal": _normal, "randn": _normal, "randn_like": _normal,
         "exponential": _exponential, "bernoulli": _bernoulli, "multinomial": _multinomial,
         # FFT
         "_fft_c2c": _fft(False), "_fft_r2c": _fft(True), "_fft_c2r": _fft(True),
@@ -792,6 +881,13 @@ def zoo_recipes(exp=EXP, log=LOG, sin=SIN, tanh=TANH) -> dict:
         "quantized.batch_norm2d": _qrequant_pointwise(bo(mul=1, add=1)),
         "quantized.hardswish": _qrequant_pointwise(bo(add=1, div=1, mul=1, compare=2)),
         "quantized.layer_norm": _qrequant_pointwise(bo(mul=3, add=3, sub=1)),
+        # losses and detection
+        "binary_cross_entropy_with_logits": _bce_logits, "binary_cross_entropy_backward": _bce_backward,
+        "smooth_l1_loss": _smooth_l1, "smooth_l1_loss_backward": _smooth_l1_backward, "huber_loss": _smooth_l1,
+        "huber_loss_backward": _smooth_l1_backward, "l1_loss": _l1,
+        "torchvision.nms": _nms, "torchvision.roi_align": _roi_align, "torchvision._roi_align_backward": _roi_align_backward,
+        "torchvision.roi_pool": _roi_pool, "torchvision.ps_roi_align": _roi_align,
+        "torchvision.ps_roi_pool": _roi_pool,
     }
     return {k: v for k, v in r.items() if v is not None}
 

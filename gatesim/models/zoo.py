@@ -267,12 +267,13 @@ def _torchvision(spec: str, name: str) -> ZooModel:
             kw["aux_loss"] = False
         return models.get_model(name, **kw)
 
+    # batch 2: batch norm on a pooled 1x1 map (segmentation heads) needs more than one value per channel
     if kind == "video":
-        shape = (1, 3, 16, 112, 112)
+        shape = (2, 3, 16, 112, 112)
     elif name.startswith("inception"):
-        shape = (1, 3, 299, 299)
+        shape = (2, 3, 299, 299)
     else:
-        shape = (1, 3, 224, 224)
+        shape = (2, 3, 224, 224)
 
     def make_inputs(model, device, shp):
         return (torch.rand(shp, generator=torch.Generator().manual_seed(0)).to(device),)
@@ -295,4 +296,4 @@ def _timm(spec: str, name: str) -> ZooModel:
     def make_inputs(model, device, shp):
         return (torch.randn(shp, generator=torch.Generator().manual_seed(0)).to(device),)
 
-    return ZooModel(spec, factory, make_inputs, (1, *size), task="timm")
+    return ZooModel(spec, factory, make_inputs, (2, *size), task="timm")
