@@ -55,10 +55,13 @@ def hf_architectures(only=None) -> tuple[list[str], dict[str, str]]:
             continue
         try:
             cls = hf_model_class(config)
+            main = getattr(cls, "main_input_name", "input_ids")
+        except ImportError as e:
+            skipped[mt] = f"needs a package not installed: {str(e).strip().splitlines()[0][:80]}"
+            continue
         except Exception:
             skipped[mt] = "no model class (a configuration-only or sub-model type)"
             continue
-        main = getattr(cls, "main_input_name", "input_ids")
         subs = [k for k in ("text_config", "vision_config", "audio_config", "speech_config", "image_config")
                 if getattr(config, k, None) is not None]
         if len(subs) >= 2 or main not in ("input_ids", "pixel_values", "input_values", "input_features"):

@@ -95,37 +95,58 @@ def _render_table(tab) -> str:
     return buf.getvalue()
 
 
+def table_formats(names, profile=None) -> list:
+    """:class:`NumberFormat` objects for format names a model's report uses: built-in ones, the profile's custom
+    ones, and integer formats of any width by name (``uint8``, ``int24``), built on demand."""
+    import re
+
+    from ..formats import FormatError, NumberFormat, get_format
+
+    custom = {f.name: f for f in (profile.formats if profile is not None else ())}
+    out = []
+    for n in names:
+        try:
+            out.append(get_format(n, custom))
+        except FormatError:
+            m = re.fullmatch(r"u?int(\d+)", n)
+            if not m:
+                raise
+            out.append(NumberFormat(n, "int", 0, int(m.group(1))))
+    return out
+
+
 def _estimate_command() -> click.Command:
-    """``gatesim estimate``: the models room's command plus ``--table`` / ``--hardware`` for TOs."""
+    """``gatesim estimate``: the models room's command plus ``--table`` / ``--hardware`` for TOs. Without either,
+    the built-in ``paper`` profile prices every format the model's ops use (entries built on demand, cached)."""
     from ..models.cli import estimate
 
-    def callback(table, hardware, **kwargs):
+    def callback(table, hardware, no_tos, **kwargs):
         ctx = click.get_current_context()
         if table and hardware:
             _fail_usage("give --table or --hardware, not both")
-        if table or hardware:
+        if no_tos and (table or hardware):
+            _fail_usage("--no-tos leaves out the TOs that --table / --hardware price")
+        if table:
             from ..tables import TransistorTable
 
-            if table:
-                tab = TransistorTable.load(table)
-            else:
-                from ..hardware import load_hardware
+            ctx.obj = dict(ctx.obj or {}, transistor_table=TransistorTable.load(table))
+        elif not no_tos:
+            from ..hardware import load_hardware
 
-                prof = load_hardware(hardware)
-                names = [f.name for f in prof.formats]
-                # the model's own format, fp32 (optimizer state, accumulators) and int64 (step counters)
-                from ..models.bo import normalize_format
+            prof = load_hardware(hardware or "paper")
 
-                for extra in (normalize_format(kwargs.get("dtype") or "fp32"), "fp32", "int64"):
-                    if extra not in names:
-                        names.append(extra)
-                tab = prof.build_table(names)
-            ctx.obj = dict(ctx.obj or {}, transistor_table=tab)
+            def table_for(formats):
+                return prof.build_table(table_formats(list(formats), prof))
+
+            ctx.obj = dict(ctx.obj or {}, transistor_table_for=table_for)
         return estimate.callback(**kwargs)
 
     params = list(estimate.params) + [
         click.Option(["--table"], type=click.Path(dir_okay=False), help="Transistor table JSON (from `gatesim table --json`) for TOs."),
-        click.Option(["--hardware"], metavar="FILE|NAME", help="Hardware profile whose transistor table prices TOs."),
+        click.Option(["--hardware"], metavar="FILE|NAME",
+                     help="Hardware profile whose transistor table prices TOs (default: paper; the table covers "
+                          "every format the model uses, built on demand and cached)."),
+        click.Option(["--no-tos"], is_flag=True, help="Count only: no transistor table, no TOs column."),
     ]
     return click.Command("estimate", params=params, callback=callback, help=estimate.help, short_help=estimate.short_help)
 

@@ -41,6 +41,13 @@ def load_model(spec: str, builtin_options: dict[str, Any] | None = None):
     ``attr`` may be an ``nn.Module`` instance, a class or a function returning a module.
     """
     builtin_options = {k: v for k, v in (builtin_options or {}).items() if v is not None}
+    from .zoo import is_zoo_spec
+
+    if is_zoo_spec(spec):
+        if builtin_options:
+            raise click.UsageError(f"--{', --'.join(sorted(builtin_options))} only apply to the built-in models "
+                                   f"({', '.join(BUILTINS)})")
+        return load_zoo(spec).factory
     if spec in BUILTINS:
         fn = BUILTINS[spec]
         import inspect
@@ -94,6 +101,17 @@ def load_model(spec: str, builtin_options: dict[str, Any] | None = None):
     return obj
 
 
+def load_zoo(spec: str, config_only: bool = False):
+    """A :class:`gatesim.models.zoo.ZooModel` for ``hf:``, ``torchvision:`` or ``timm:``; usage errors (exit 2)
+    for unknown names and missing packages."""
+    from .zoo import ZooError, load_zoo_model
+
+    try:
+        return load_zoo_model(spec, config_only=config_only)
+    except ZooError as e:
+        raise click.UsageError(_line(e)) from None
+
+
 def _line(e: BaseException) -> str:
     s = str(e)
     return s.splitlines()[0] if s else ""
@@ -101,11 +119,28 @@ def _line(e: BaseException) -> str:
 
 def run_estimate(model: str, input_shapes: tuple[tuple[int, ...], ...] = (), *, level: str = "training",
                  dtype: str = "fp32", counter: str = "trace", loss: str = "mse", strict: bool = False,
-                 optimizer: str | None = None, recipes="default", device: str = "meta",
-                 input_dtype: str | None = None, builtin_options: dict | None = None) -> Report:
+                 optimizer: str | None = None, recipes="default", device: str = "auto",
+                 input_dtype: str | None = None, builtin_options: dict | None = None, amp: str | None = None,
+                 accumulate: str | None = None, quantize: str | None = None, config_only: bool = False) -> Report:
     """The work of ``gatesim estimate`` without the output: load MODEL and count it."""
     from .api import count
+    from .zoo import is_zoo_spec
 
+    extra: dict[str, Any] = {}
+    if amp or accumulate or quantize:
+        if counter != "trace":
+            raise click.UsageError("--amp, --accumulate and --quantize only apply to --counter trace")
+        extra = dict(amp=amp, accumulate=accumulate, quantize=quantize)
+    if is_zoo_spec(model):
+        if counter != "trace":
+            raise click.UsageError("zoo models are counted with --counter trace")
+        zm = load_zoo(model, config_only)
+        if len(input_shapes) > 1:
+            raise click.UsageError(f"{model} takes one --input-shape (its main input)")
+        return count(zm.factory, zm.inputs(input_shapes[0] if input_shapes else None), level=level, loss=loss,
+                     strict=strict, dtype=dtype, device=device, optimizer=optimizer, recipes=recipes, **extra)
+    if config_only:
+        raise click.UsageError("--config-only applies to hf: models")
     factory = load_model(model, builtin_options)
     shapes = tuple(input_shapes)
     if not shapes:
@@ -120,10 +155,12 @@ def run_estimate(model: str, input_shapes: tuple[tuple[int, ...], ...] = (), *, 
     kw: dict[str, Any] = dict(input_shape=shape_arg, level=level, loss=loss, strict=strict, dtype=dtype,
                               device=device)
     if counter == "trace":
-        kw.update(optimizer=optimizer, recipes=recipes, input_dtype=input_dtype)
+        kw.update(optimizer=optimizer, recipes=recipes, input_dtype=input_dtype, **extra)
     else:
         if optimizer or getattr(recipes, "name", recipes) != "default" or input_dtype:
             raise click.UsageError("--optimizer, --recipes and --input-dtype only apply to --counter trace")
+        if device == "auto":
+            kw["device"] = "meta"
     return count(factory, counter=counter, **kw)
 
 
@@ -152,9 +189,19 @@ def render(report: Report, output: str = "table", *, table=None, fmt: str | None
 @click.option("--recipes", default="default", show_default=True, help="Recipe set of the trace counter: default, paper, or a .json/.toml file of overrides.")
 @click.option("--input-dtype", default=None, help="Input dtype, e.g. int64 for token ids (default: int64 when the "
                                                    "first layer is an Embedding, else --dtype).")
-@click.option("--device", type=click.Choice(["meta", "fake", "cpu", "cuda"]), default="meta", show_default=True,
-              help="meta: shapes only (no memory, no arithmetic); fake: FakeTensorMode with CPU kernel choices; "
-                   "cpu/cuda: real tensors.")
+@click.option("--device", type=click.Choice(["auto", "meta", "fake", "cpu", "cuda"]), default="auto", show_default=True,
+              help="auto: meta tensors, falling back to fake tensors and then real CPU tensors (models whose "
+                   "state fits 4 GiB) when the step needs real values; meta: shapes only; fake: FakeTensorMode with "
+                   "CPU kernel choices; cpu/cuda: real tensors.")
+@click.option("--amp", type=click.Choice(["bf16", "fp16"]), default=None,
+              help="Run forward and loss under torch autocast (CPU rules) in this format.")
+@click.option("--accumulate", default=None, metavar="FMT",
+              help="Format dot products accumulate in (default fp32 for bf16/fp16/fp8 inputs, int32 for int8).")
+@click.option("--quantize", type=click.Choice(["int8-dynamic"]), default=None,
+              help="Quantize Linear and recurrent layers to int8 (torch.ao.quantization.quantize_dynamic) and count "
+                   "inference.")
+@click.option("--config-only", is_flag=True,
+              help="hf: models: use a configuration already on disk (Hugging Face cache), never download.")
 @click.option("--strict", is_flag=True, help="Fail on any op without a recipe instead of reporting it.")
 @click.option("--per-layer/--totals-only", default=True, show_default=True, help="Per-module rows or totals only.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
@@ -164,11 +211,12 @@ def render(report: Report, output: str = "table", *, table=None, fmt: str | None
 @click.option("--layers", type=int, default=None, help="paper-cnn: number of convolutional layers (paper: 2-10).")
 @click.option("--image", type=int, default=None, help="paper-cnn: image side (paper: 256).")
 @click.pass_context
-def estimate(ctx, model, input_shapes, level, dtype, counter, loss, optimizer, recipes, input_dtype, device, strict,
-             per_layer, as_json, as_csv, width, activation, layers, image):
-    """Estimate basic operations (BOs), FLOPs and transistor operations of MODEL.
+def estimate(ctx, model, input_shapes, level, dtype, counter, loss, optimizer, recipes, input_dtype, device, amp,
+             accumulate, quantize, config_only, strict, per_layer, as_json, as_csv, width, activation, layers, image):
+    """Estimate basic operations (BOs), FLOPs, bytes moved and transistor operations of MODEL.
 
-    MODEL is a built-in (paper-dnn, paper-cnn), path/to/file.py:factory or package.module:attr.
+    MODEL is a built-in (paper-dnn, paper-cnn), path/to/file.py:factory, package.module:attr, or a zoo model:
+    hf:MODEL_TYPE|hf:path/config.json|hf:org/name, torchvision:NAME, timm:NAME.
     """
     if as_json and as_csv:
         raise click.UsageError("choose one of --json and --csv")
@@ -187,8 +235,22 @@ def estimate(ctx, model, input_shapes, level, dtype, counter, loss, optimizer, r
     except ValueError as e:
         raise click.UsageError(str(e)) from None
     if not model_dtype.is_floating_point:
-        raise click.UsageError(f"--dtype {dtype} is not a floating-point format (model parameters are floats; "
-                               "use --input-dtype for integer inputs)")
+        if dtype.lower() not in ("int8", "qint8"):
+            raise click.UsageError(f"--dtype {dtype}: integer models are int8 (dynamically quantized); use "
+                                   "--input-dtype for integer inputs")
+        if quantize not in (None, "int8-dynamic"):
+            raise click.UsageError("--dtype int8 is --quantize int8-dynamic")
+        quantize, dtype = "int8-dynamic", "fp32"  # int8 weights and products, fp32 activations between layers
+    if quantize and level == "training":
+        if ctx.get_parameter_source("level") == click.core.ParameterSource.DEFAULT:
+            level = "inference"
+        else:
+            raise click.UsageError("a quantized model has no backward pass: use --level inference or validation")
+    if accumulate:
+        try:
+            dtype_of(accumulate)
+        except ValueError as e:
+            raise click.UsageError(f"--accumulate: {e}") from None
     if width is not None and width < 1 or layers is not None and layers < 1 or image is not None and image < 1:
         raise click.UsageError("--width, --layers and --image must be positive")
     shapes = tuple(parse_shape(s) for s in input_shapes)
@@ -199,7 +261,10 @@ def estimate(ctx, model, input_shapes, level, dtype, counter, loss, optimizer, r
     try:
         report = run_estimate(model, shapes, level=level, dtype=dtype, counter=counter, loss=loss, strict=strict,
                               optimizer=None if optimizer == "none" else optimizer, recipes=recipes_obj, device=device,
-                              input_dtype=input_dtype, builtin_options=builtin_options)
+                              input_dtype=input_dtype, builtin_options=builtin_options, amp=amp,
+                              accumulate=accumulate, quantize=quantize, config_only=config_only)
+        if table is None and callable(obj.get("transistor_table_for")):
+            table = obj["transistor_table_for"](report.formats())  # every format the model's ops use
         text = render(report, "json" if as_json else "csv" if as_csv else "table", table=table, fmt=fmt,
                       per_layer=per_layer)
     except CountingError as e:

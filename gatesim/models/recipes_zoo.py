@@ -21,7 +21,8 @@ Pricing choices (each is a recipe: override it with :meth:`RecipeSet.register`):
 * **FFT**: radix-2, (n/2)·⌈log2 n⌉ butterflies of one complex multiply and two complex adds (4 mul, 3 add,
   3 sub); half that for real-input (r2c) and real-output (c2r) transforms.
 * **quantized int8**: quantize = x/scale + zero point, round and clamp (mul, add, 3 compare); dequantize =
-  (q - zero point) · scale; int8 matmuls multiply in int8 (uint8 activations) and accumulate in int32; the
+  (q - zero point) · scale; int8 matmuls multiply in int8 (an 8-bit multiplier, whether the activations are
+  uint8 or int8) and accumulate in int32; the
   requantization of each output is a multiply, zero-point corrections and a clamp in fp32.
 * **_grouped_mm** (mixture-of-experts experts) and **_scaled_mm** (fp8 with scales) are dot products:
   multiplies in the input format, adds (and the scale multiplies) in the accumulator format.
@@ -651,7 +652,7 @@ def _qlinear(dynamic: bool):
         rows = x.numel() // i if i else 0
         w, b = _unpack(packed)
         macs = rows * o * i
-        parts = _int8_dot("uint8" if dynamic else out_fmt(x), macs, rows * o * (i - 1))
+        parts = _int8_dot("int8", macs, rows * o * (i - 1))
         # output: (acc - zero-point corrections) * combined scale (+ bias), per output
         post = bo(sub=rows * o, mul=rows * o, add=rows * o if b is not None else 0)
         if dynamic:
@@ -671,7 +672,7 @@ def _qconv(relu: bool):
         w, b = _unpack(packed)
         per_out = _prod(w.shape[1:]) if w is not None else x.shape[1]
         n = out.numel()
-        parts = _int8_dot(out_fmt(x), n * per_out, n * max(per_out - 1, 0))
+        parts = _int8_dot("int8", n * per_out, n * max(per_out - 1, 0))
         parts["fp32"] = bo(sub=n, mul=n, add=n * (2 if b is not None else 1), compare=n * (4 if relu else 3))
         return parts
 
@@ -892,8 +893,22 @@ def zoo_recipes(exp=EXP, log=LOG, sin=SIN, tanh=TANH) -> dict:
     return {k: v for k, v in r.items() if v is not None}
 
 
-#: ops whose meta kernel is stricter than the real one: retried on meta/fake with these input dtypes
-META_RETRY_DTYPES = {"aten._grouped_mm": torch.bfloat16}
+def _grouped_mm_shape(args, kwargs) -> tuple[list[int], torch.dtype]:
+    a, b = args[0], args[1]
+    offs = _arg(args, kwargs, 2, "offs")
+    dtype = kwargs.get("out_dtype") or (args[4] if len(args) > 4 and args[4] is not None else a.dtype)
+    if a.dim() == 2 and b.dim() == 3:
+        return [a.shape[0], b.shape[-1]], dtype
+    if a.dim() == 3 and b.dim() == 3:
+        return [a.shape[0], a.shape[1], b.shape[-1]], dtype
+    if a.dim() == 2 and b.dim() == 2:
+        return [offs.numel(), a.shape[0], b.shape[-1]], dtype
+    return [a.shape[1], b.shape[-1]], dtype
+
+
+#: ops whose meta kernel is stricter than the real kernels (dtype, alignment): on meta and fake tensors their
+#: output is made from these shape rules when the meta kernel refuses
+META_SHAPES = {"aten._grouped_mm": _grouped_mm_shape}
 
 #: FLOP formulas torch.utils.flop_counter lacks
 ZOO_FLOPS = {"aten._grouped_mm": _grouped_mm_flops}

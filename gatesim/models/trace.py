@@ -86,6 +86,14 @@ _NO_DATA = frozenset({
 })
 
 
+#: ops that write their output without reading their tensor arguments' data (shape and dtype only)
+_WRITE_ONLY = frozenset("aten." + n for n in (
+    "zeros_like", "ones_like", "full_like", "rand_like", "randn_like", "randint_like", "new_zeros", "new_ones",
+    "new_full", "zeros", "ones", "full", "scalar_tensor", "fill", "zero", "rand", "randn", "randint", "arange",
+    "uniform", "normal", "bernoulli", "exponential", "randperm", "fill_", "zero_", "uniform_", "normal_",
+    "bernoulli_", "exponential_", "random_"))
+
+
 def _moves_data(func, name: str) -> bool:
     """Whether ``func`` reads or writes tensor data: not a view (its schema returns an alias it does not write),
     not an allocation without a fill, not metadata."""
@@ -119,23 +127,20 @@ def tensor_bytes(x) -> int:
 
 def _meta_retry(func, args, kwargs, error):
     """The output of ``func`` on meta or fake tensors whose meta kernel is stricter than the real kernels (it
-    rejects dtypes the CPU or a GPU computes): retried on inputs cast to the dtype it accepts, the output cast
-    back to the dtype the op was asked for. None when the op is not one of those."""
-    from .recipes_zoo import META_RETRY_DTYPES
+    rejects dtypes or strides the CPU or a GPU computes): an empty tensor of the shape the op's rule gives
+    (:data:`gatesim.models.recipes_zoo.META_SHAPES`). None when the op has no such rule."""
+    from .recipes_zoo import META_SHAPES
 
-    name = str(getattr(func, "overloadpacket", func))
-    dt = META_RETRY_DTYPES.get(name)
+    rule = META_SHAPES.get(str(getattr(func, "overloadpacket", func)))
     tensors = [a for a in args if isinstance(a, torch.Tensor)]
-    if dt is None or not tensors or not all(t.device.type == "meta" or type(t).__name__ == "FakeTensor"
-                                            for t in tensors):
+    if rule is None or not tensors or not all(t.device.type == "meta" or type(t).__name__ == "FakeTensor"
+                                              for t in tensors):
         return None
-    want = kwargs.get("out_dtype") or next((t.dtype for t in tensors if t.is_floating_point()), None)
-    cast = [a.to(dt) if isinstance(a, torch.Tensor) and a.is_floating_point() else a for a in args]
     try:
-        out = func(*cast, **kwargs)
+        shape, dtype = rule(args, kwargs)
+        return torch.empty(shape, dtype=dtype, device=tensors[0].device)
     except Exception:
         return None
-    return out.to(want) if isinstance(out, torch.Tensor) and want is not None else out
 
 
 class _Replay:
@@ -210,7 +215,7 @@ class TraceCounter(TorchDispatchMode):
         name = str(packet)
         recipe = self.recipes.lookup(packet)
         flop = FLOP_FORMULAS.get(packet) if self.flops else None
-        moves = self.count_bytes and _moves_data(func, name)
+        moves = (2 if name in _WRITE_ONLY else 1) if self.count_bytes and _moves_data(func, name) else 0
         acc = bool(getattr(recipe, "accumulates", False))
         e = (name, recipe, flop, moves, acc)
         self._entries[func] = e
@@ -305,7 +310,10 @@ class TraceCounter(TorchDispatchMode):
         module = self.tracker.leaf(self.phase)
         fmt = self._format(args, out)
         if moves:
-            read, written = self._bytes(args, kwargs, out)
+            if moves == 2:
+                read, written = 0, tensor_bytes(out)
+            else:
+                read, written = self._bytes(args, kwargs, out)
             rec = report.record(module, self.phase, fmt)
             rec.bytes_read += read
             rec.bytes_written += written
@@ -377,12 +385,20 @@ def prepare_model(model, device: str = "meta", dtype=None, fake_mode=None) -> nn
         if device == "fake":
             if fake_mode is None:
                 raise CountingError("device='fake' needs a FakeTensorMode")
-            with fake_mode:
-                m = copy.deepcopy(model)
+            try:
+                with fake_mode:
+                    m = copy.deepcopy(model)
+            except Exception as e:
+                raise CountingError(f"copying the model into fake tensors failed: {type(e).__name__}: "
+                                    f"{str(e).splitlines()[0] if str(e) else ''}") from e
         elif params and all(p.device.type == torch.device(device).type for p in params):
             m = model
         else:
-            m = copy.deepcopy(model).to(device)
+            try:
+                m = copy.deepcopy(model).to(device)
+            except Exception as e:  # quantized modules keep CPU-only packed weights
+                raise CountingError(f"moving the model to {device} failed: {type(e).__name__}: "
+                                    f"{str(e).splitlines()[0] if str(e) else ''}") from e
     elif callable(model):
         try:
             if device == "fake":

@@ -1,0 +1,273 @@
+"""Real models: device fallback, formats as they run (autocast, accumulators, int8, complex), FMA pairs, bytes
+moved, recurrent layers priced from their shapes, sorting and the ops the zoos emit."""
+import pytest
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from gatesim.models import CountingError, TraceCounter, bo, count
+from gatesim.models.recipes_zoo import bitonic_compares, heap_select_compares
+
+
+def meta(*shape, dtype=torch.float32):
+    return torch.empty(*shape, device="meta", dtype=dtype)
+
+
+def _ops(fn, *tensors, **kw):
+    with TraceCounter(**kw) as tc:
+        fn(*tensors)
+    return tc.report
+
+
+# -- fallback -------------------------------------------------------------------------------------------------------
+class ItemModel(nn.Module):
+    """Branches on a value, as BART's end-of-sequence check does: meta and fake tensors cannot answer .item()."""
+
+    def __init__(self):
+        super().__init__()
+        self.a = nn.Linear(4, 4)
+        self.b = nn.Linear(4, 4)
+
+    def forward(self, x):
+        h = self.a(x)
+        scale = float(h.abs().max().item()) + 1.0
+        return self.b(h / scale)
+
+
+class CpuTensorInside(nn.Module):
+    """Makes a tensor on the CPU inside forward (XLNet does): meta fails, fake tensors take it."""
+
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(4, 4)
+
+    def forward(self, x):
+        return self.fc(x) + torch.ones(4)
+
+
+def test_item_falls_back_to_real_cpu_tensors_and_says_so():
+    r = count(ItemModel, input_shape=(2, 4), optimizer="adam")
+    assert r.device == "cpu"
+    assert [d for d, _ in r.attempts] == ["meta", "fake"]
+    assert "meta" in r.attempts[0][1] and "item" in r.attempts[0][1].lower()
+    assert not r.uncounted and r.bos(module="model.b", phase="forward") == bo(mul=2 * 4 * 4, add=2 * 4 * 4)
+    d = r.to_dict()
+    assert d["device"] == "cpu" and d["fallbacks"][0]["device"] == "meta"
+    assert "not counted on meta" in r.to_table()
+
+
+def test_fallback_respects_the_size_limit_and_forced_devices():
+    with pytest.raises(CountingError, match=r"needs real values.*limit"):
+        count(ItemModel, input_shape=(2, 4), cpu_limit=100)
+    with pytest.raises(CountingError, match="item"):
+        count(ItemModel, input_shape=(2, 4), device="meta")
+    # a shape error is no reason to fall back: it is reported at once, from meta
+    with pytest.raises(CountingError, match="reduction dim") as e:
+        count(ItemModel, input_shape=(2, 5))
+    assert "on fake" not in str(e.value)
+
+
+def test_tensor_made_on_the_cpu_inside_forward_counts_on_fake_tensors():
+    r = count(CpuTensorInside, input_shape=(2, 4), level="inference")
+    assert r.device == "fake" and r.attempts[0][0] == "meta"
+    assert r.bos().add == 2 * 4 * 4 + 2 * 4  # the Linear's dot products and bias, then + ones(4)
+
+
+# -- formats ----------------------------------------------------------------------------------------------------------
+def test_bf16_autocast_matmul_multiplies_in_bf16_and_accumulates_in_fp32():
+    b, i, o = 8, 16, 4
+    r = count(lambda: nn.Linear(i, o), input_shape=(b, i), level="inference", amp="bf16")
+    by = r.bos_by_format()
+    assert r.amp == "bf16" and r.device == "fake"
+    assert by["bf16"] == bo(mul=b * i * o)
+    assert by["fp32"].add == b * o * i  # k - 1 adds per output plus the bias
+    assert r.to_dict()["by_format"]["bf16"]["mul"] == b * i * o
+    # --accumulate moves the adds; fp32 models are untouched by the default
+    r16 = count(lambda: nn.Linear(i, o), input_shape=(b, i), level="inference", amp="bf16", accumulate="bf16")
+    assert set(r16.bos_by_format()) == {"bf16"}
+    assert count(lambda: nn.Linear(i, o), input_shape=(b, i), level="inference").formats() == ["fp32"]
+
+
+def test_fma_pairs_are_priced_as_fma_only_when_the_table_has_one():
+    class Table:
+        def __init__(self, fma):
+            self.fma = fma
+
+        def transistors(self, op, fmt):
+            if op == "fma" and not self.fma:
+                raise KeyError("no fma")
+            return {"add": 10, "sub": 10, "mul": 100, "div": 100, "root": 100, "compare": 1, "fma": 105}[op]
+
+    r = count(lambda: nn.Linear(16, 4, bias=False), input_shape=(8, 16), level="inference")
+    pairs = r.fma_pairs()["fp32"]
+    assert pairs == 8 * 4 * 15  # min(mul, add) of the dot products: one product per output starts the chain
+    v = r.bos()
+    assert r.tos(Table(False)) == v.mul * 100 + v.add * 10
+    assert r.tos(Table(True)) == pairs * 105 + (v.mul - pairs) * 100 + (v.add - pairs) * 10
+
+
+def test_complex_arithmetic_is_priced_as_real_operations():
+    z = torch.randn(5, dtype=torch.complex64)
+    r = _ops(lambda a: a * a, z)
+    assert r.bos_by_format() == {"fp32": bo(mul=4 * 5, add=5, sub=5)}
+    assert _ops(torch.abs, z).bos_by_format() == {"fp32": bo(mul=10, add=5, root=5)}
+    n = 16
+    fft = _ops(torch.fft.fft, torch.randn(n, dtype=torch.complex64)).bos()
+    assert fft == bo(mul=4, add=3, sub=3) * (n // 2 * 4)
+
+
+def test_int8_dynamic_quantized_linear():
+    b, i, o = 4, 32, 8
+    r = count(lambda: nn.Sequential(nn.Linear(i, o), nn.ReLU()), input_shape=(b, i), level="inference",
+              quantize="int8-dynamic")
+    by = r.bos_by_format()
+    assert r.device == "cpu" and "quantized.linear_dynamic" in r.op_counts and not r.uncounted
+    assert by["int8"].mul == b * o * i
+    assert by["int32"].add == b * o * (i - 1)
+    assert by["fp32"].compare >= 3 * b * i  # quantizing the activations: round and clamp
+    with pytest.raises(CountingError, match="backward"):
+        count(lambda: nn.Linear(i, o), input_shape=(b, i), quantize="int8-dynamic")
+
+
+def test_int8_static_quantized_conv_net():
+    from torch.ao import quantization as q
+
+    class Net(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.quant, self.dequant = q.QuantStub(), q.DeQuantStub()
+            self.conv = nn.Conv2d(3, 4, 3)
+            self.relu = nn.ReLU()
+            self.fc = nn.Linear(4 * 6 * 6, 5)
+
+        def forward(self, x):
+            x = self.relu(self.conv(self.quant(x)))
+            return self.dequant(self.fc(x.flatten(1)))
+
+    torch.manual_seed(0)
+    m = Net().eval()
+    m.qconfig = q.get_default_qconfig("fbgemm")
+    q.fuse_modules(m, [["conv", "relu"]], inplace=True)
+    q.prepare(m, inplace=True)
+    m(torch.randn(2, 3, 8, 8))
+    q.convert(m, inplace=True)
+    r = count(m, input_shape=(2, 3, 8, 8), level="inference")
+    assert r.device == "cpu" and not r.uncounted, r.uncounted
+    by = r.bos_by_format()
+    conv_macs = 2 * 4 * 6 * 6 * 3 * 9
+    assert by["int8"].mul == conv_macs + 2 * 5 * 4 * 6 * 6  # 8-bit products
+    assert by["int32"].add > 0 and by["fp32"].mul > 0  # accumulation; (re)quantization
+
+
+# -- bytes --------------------------------------------------------------------------------------------------------------
+def test_linear_training_step_bytes_equal_a_hand_computation():
+    b, i, o, f = 4, 3, 2, 4  # batch, inputs, outputs, bytes per fp32
+    r = count(lambda: nn.Linear(i, o), input_shape=(b, i), optimizer="sgd")
+    fwd = f * (o + b * i + o * i) + f * b * o  # addmm reads bias, x, W; writes y
+    loss = f * b * o + (f * 2 * b * o + f)  # zero target written; mse reads y and target, writes a scalar
+    bwd = (f  # d loss = 1
+           + f * (1 + 2 * b * o) + f * b * o  # mse backward reads g, y, target; writes dy
+           + f * (b * o + b * i) + f * o * i  # dW = dy^T x
+           + f * b * o + f * o)  # db = sum(dy)
+    opt = 2 * (f * o * i + f * o) + 3 * (f * o * i + f * o)  # momentum buffer = clone(grad); p += -lr buf
+    assert r.bytes(phase="forward") == fwd
+    assert r.bytes(phase="loss") == loss
+    assert r.bytes(phase="backward") == bwd
+    assert r.bytes(phase="optimizer") == opt
+    assert r.bytes() == fwd + loss + bwd + opt
+    d = r.to_dict()
+    assert d["total"]["bytes"] == r.bytes() == d["total"]["bytes_read"] + d["total"]["bytes_written"]
+    assert d["by_phase"]["forward"]["launches"] == 1
+    assert "bytes" in r.to_table().splitlines()[0]
+    assert all("bytes" in row for row in d["rows"])
+
+
+def test_views_move_no_bytes_and_broadcasts_are_read_once():
+    x = meta(64, 32)
+    assert _ops(lambda a: a.t().unsqueeze(0).view(1, 32, 64).expand(3, 32, 64), x).bytes() == 0
+    bias = meta(32)
+    r = _ops(lambda a, c: a + c.expand(64, 32), x, bias)
+    assert r.bytes() == 4 * (64 * 32 + 32) + 4 * 64 * 32
+
+
+# -- recurrent layers ---------------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("cls", [nn.GRU, nn.LSTM])
+def test_recurrent_layers_priced_from_shapes_equal_the_step_by_step_count(cls):
+    class M(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.r = cls(4, 6, num_layers=2, batch_first=True, dropout=0.1)
+            self.h = nn.Linear(6, 3)
+
+        def forward(self, x):
+            return self.h(self.r(x)[0])
+
+    fast = count(M, input_shape=(2, 30, 4), optimizer="adam")
+    slow = count(M, input_shape=(2, 30, 4), optimizer="adam", recurrent=False)
+    assert set(fast.records) == set(slow.records)
+    for key, rec in slow.records.items():
+        mine = fast.records[key]
+        assert (mine.counts, mine.flops, mine.bytes, mine.ops, mine.fma) == \
+               (rec.counts, rec.flops, rec.bytes, rec.ops, rec.fma), key
+    assert fast.op_counts == slow.op_counts
+    assert sum(fast.op_counts.values()) > 30 * 40  # the step-by-step count, without running it
+
+
+def test_long_gru_does_not_run_its_steps():
+    m = lambda: nn.GRU(8, 16, batch_first=True)  # noqa: E731
+    short = count(m, input_shape=(1, 100, 8), optimizer="adam")
+    long = count(m, input_shape=(1, 50_000, 8), optimizer="adam")
+    per_step = (short.bos(phase="forward").mul - count(m, input_shape=(1, 99, 8), optimizer="adam")
+                .bos(phase="forward").mul)
+    assert long.bos(phase="forward").mul == short.bos(phase="forward").mul + (50_000 - 100) * per_step > 0
+
+
+# -- sorting, selection, zoo ops ------------------------------------------------------------------------------------------
+def test_sort_and_topk_are_priced_as_compares():
+    assert bitonic_compares(8) == 4 * 3 * 4 // 2 == 24
+    assert bitonic_compares(5) == bitonic_compares(8) and bitonic_compares(1) == 0
+    n = 1 << 20
+    x = meta(n)
+    r = _ops(lambda a: (torch.sort(a), torch.topk(a, 10)), x)
+    assert r.bos() == bo(compare=bitonic_compares(n) + heap_select_compares(n, 10) + bitonic_compares(10))
+    assert r.bos().compare == (n // 2) * 20 * 21 // 2 + n * (1 + 4) + 8 // 2 * 4 * 5 // 2 * 2
+    assert not r.uncounted
+
+
+def test_ops_the_zoos_emit_have_recipes():
+    x = meta(2, 3, 8, 8)
+    ids = torch.zeros(4, 6, dtype=torch.long, device="meta")
+    calls = [
+        lambda: F.interpolate(x, scale_factor=2, mode="nearest"),
+        lambda: F.interpolate(x, scale_factor=2, mode="bilinear"),
+        lambda: ids & 1, lambda: ~(ids > 0), lambda: torch.cumsum(ids.int(), 1),
+        lambda: torch.zeros(4, 6, device="meta").scatter_add(1, ids, meta(4, 6)),
+        lambda: torch.gather(meta(4, 6), 1, ids), lambda: torch.searchsorted(meta(10), meta(3)),
+        lambda: torch.tril(meta(5, 5)), lambda: torch.randn(3, 4, device="meta"),
+        lambda: torch.nn.utils.parametrizations.weight_norm(nn.Linear(3, 3, device="meta"))(meta(2, 3)),
+    ]
+    for call in calls:
+        with TraceCounter(strict=True):
+            call()
+    r = _ops(lambda: F.interpolate(x, scale_factor=2, mode="bilinear"))
+    assert r.bos() == bo(mul=6 * 2 * 3 * 16 * 16 + 2 * 32, add=3 * 2 * 3 * 16 * 16)
+    assert _ops(lambda: torch.cumsum(ids.int(), 1)).bos_by_format() == {"int32": bo(add=4 * 5)}
+
+
+def test_grouped_mm_counts_on_meta_in_fp32():
+    a, w = meta(12, 8), meta(3, 8, 5)
+    offs = torch.tensor([4, 8, 12], dtype=torch.int32, device="meta")
+    r = _ops(lambda: torch._grouped_mm(a, w, offs=offs))
+    assert r.bos() == bo(mul=12 * 8 * 5, add=12 * 5 * 7) and r.flops() == 2 * 12 * 8 * 5
+    half = _ops(lambda: torch._grouped_mm(a.bfloat16(), w.bfloat16(), offs=offs)).bos_by_format()
+    assert half["bf16"] == bo(mul=12 * 8 * 5) and half["fp32"] == bo(add=12 * 5 * 7)
+
+
+def test_scaled_mm_fp8():
+    a = meta(16, 32, dtype=torch.float8_e4m3fn)
+    b = meta(64, 32, dtype=torch.float8_e4m3fn).t()
+    one = torch.ones((), device="meta")
+    r = _ops(lambda: torch._scaled_mm(a, b, one, one, out_dtype=torch.bfloat16))
+    by = r.bos_by_format()
+    assert by["fp8-e4m3"] == bo(mul=16 * 64 * 32)
+    assert by["fp32"] == bo(add=16 * 64 * 31, mul=2 * 16 * 64)  # accumulation, then scale_a * scale_b
