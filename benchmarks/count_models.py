@@ -1,11 +1,16 @@
-"""Time the trace counter against torch.utils.flop_counter.FlopCounterMode on the same training step.
+"""Time the trace counter against torch.utils.flop_counter.FlopCounterMode on the same step.
 
-Two steps on meta tensors (forward + cross-entropy loss + backward): a GPT-2-small-like language model
-(12 blocks, d=768, 12 heads, seq 128, vocab 50257, built from torch.nn) and a ResNet-50-like CNN
-(bottleneck blocks 3-4-6-3, 224x224). Prints the best-of-N wall time of each and the ratio
-(target: trace counter <= 1.5x FlopCounterMode), and checks that both count the same FLOPs.
+1. In-process, best of N: a GPT-2-small-like language model (12 blocks, d=768, 12 heads, seq 128, vocab 50257,
+   built from torch.nn) and a ResNet-50-like CNN (bottleneck blocks 3-4-6-3, 224x224), one training step on meta
+   tensors (forward + cross-entropy loss + backward); target: trace counter <= 1.1x FlopCounterMode, same FLOPs.
+2. Whole process (``--llama``, needs transformers): a Llama-architecture 7B model (``LlamaConfig()`` defaults,
+   batch 1, sequence 2048) built on meta, inference and a training step, each a fresh Python process (imports,
+   model construction and the step): gatesim's ``count`` against the same step under ``FlopCounterMode``;
+   target <= 1.5x. The inputs carry an explicit 4-D causal mask: without one, transformers' mask code asks for a
+   value (``.item()``) that meta tensors do not have, and FlopCounterMode cannot run the step at all.
+3. A GRU over 50,000 time steps (``--gru``): a training step with Adam, counted in seconds (target < 5 s).
 
-    python benchmarks/count_models.py [--repeat 5] [--batch 8]
+    python benchmarks/count_models.py [--repeat 5] [--batch 8] [--llama] [--gru]
 """
 from __future__ import annotations
 
@@ -138,17 +143,87 @@ def bench(name, model, x, classes, repeat):
     ops = sum(report.op_counts.values())
     print(f"{name}: FlopCounterMode {fc_t:.3f} s (median {statistics.median(fc_times):.3f}), "
           f"trace counter {tr_t:.3f} s (median {statistics.median(tr_times):.3f}), ratio {tr_t / fc_t:.2f}x "
-          f"[target <= 1.5x]; {ops} aten ops, {len(report.uncounted)} uncounted kinds; "
+          f"[target <= 1.1x]; {ops} aten ops, {len(report.uncounted)} uncounted kinds; "
           f"FLOPs {report.flops():.4g} (FlopCounterMode {flops:.4g}, equal: {report.flops() == flops}); "
           f"BOs {report.bos().total():.4g}")
     return tr_t / fc_t
+
+
+_LLAMA = """
+import time, torch, warnings
+warnings.simplefilter("ignore")
+from transformers import LlamaConfig, LlamaForCausalLM
+level = {level!r}
+config = LlamaConfig(use_cache=False)
+def factory():
+    return LlamaForCausalLM(config)
+def inputs(model, device):
+    ids = torch.zeros(1, 2048, dtype=torch.long, device=device)
+    mask = torch.ones(1, 1, 2048, 2048, dtype=torch.bool, device=device).tril()
+    return dict(input_ids=ids, attention_mask=mask)
+if {which!r} == "gatesim":
+    from gatesim.models import count
+    r = count(factory, inputs, level=level, device="meta", loss="cross-entropy")
+    print("FLOPS", r.flops(), "UNCOUNTED", dict(r.uncounted))
+else:
+    import torch.nn.functional as F
+    from torch.utils.flop_counter import FlopCounterMode
+    with torch.device("meta"):
+        m = factory()
+    m.train(level == "training")
+    x = inputs(m, "meta")
+    with FlopCounterMode(display=False) as fc, (torch.enable_grad() if level == "training" else torch.no_grad()):
+        logits = m(**x).logits
+        if level == "training":
+            F.cross_entropy(logits.reshape(-1, logits.shape[-1]), torch.zeros(2048, dtype=torch.long,
+                            device="meta")).backward()
+    print("FLOPS", fc.get_total_flops())
+"""
+
+
+def llama_whole_process(repeat: int) -> None:
+    import subprocess
+    import sys
+
+    for level in ("inference", "training"):
+        times = {}
+        for which in ("flop_counter", "gatesim"):
+            best = None
+            for _ in range(repeat):
+                t = time.perf_counter()
+                proc = subprocess.run([sys.executable, "-c", _LLAMA.format(level=level, which=which)],
+                                      capture_output=True, text=True)
+                dt = time.perf_counter() - t
+                if proc.returncode != 0:
+                    raise SystemExit(f"{which} {level} failed: {proc.stderr[-1500:]}")
+                best = dt if best is None else min(best, dt)
+            times[which] = (best, proc.stdout.strip())
+        print(f"Llama 7B ({level}, batch 1, seq 2048), whole process: FlopCounterMode {times['flop_counter'][0]:.2f} s, "
+              f"gatesim {times['gatesim'][0]:.2f} s, ratio {times['gatesim'][0] / times['flop_counter'][0]:.2f}x "
+              f"[target <= 1.5x]; {times['gatesim'][1]} (FlopCounterMode {times['flop_counter'][1]})")
+
+
+def gru_long() -> None:
+    from gatesim.models import count
+
+    t = time.perf_counter()
+    r = count(lambda: nn.GRU(64, 128, batch_first=True), input_shape=(1, 50_000, 64), optimizer="adam")
+    dt = time.perf_counter() - t
+    print(f"GRU(64 -> 128) over 50,000 steps, training step with Adam: counted in {dt:.2f} s [target < 5 s]; "
+          f"{r.bos().total():.4g} BOs, {sum(r.op_counts.values()):,} aten ops priced")
 
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--repeat", type=int, default=5)
     ap.add_argument("--batch", type=int, default=8)
+    ap.add_argument("--llama", action="store_true", help="also the Llama 7B whole-process comparison")
+    ap.add_argument("--gru", action="store_true", help="also the 50,000-step GRU")
     args = ap.parse_args()
+    if args.gru:
+        gru_long()
+    if args.llama:
+        llama_whole_process(max(1, min(args.repeat, 3)))
     torch.manual_seed(0)
     with torch.device("meta"):
         gpt = GPT2()
@@ -166,7 +241,7 @@ def main():
         print(f"{name}: whole count() call (build on meta + forward + loss + backward + Adam step): "
               f"{time.perf_counter() - t:.3f} s, {sum(r.op_counts.values())} aten ops, "
               f"uncounted: {dict(r.uncounted) or 'none'}")
-    print(f"worst ratio {max(r1, r2):.2f}x ({'meets' if max(r1, r2) <= 1.5 else 'misses'} the 1.5x target)")
+    print(f"worst ratio {max(r1, r2):.2f}x ({'meets' if max(r1, r2) <= 1.1 else 'misses'} the 1.1x target)")
 
 
 if __name__ == "__main__":

@@ -271,3 +271,16 @@ def test_scaled_mm_fp8():
     by = r.bos_by_format()
     assert by["fp8-e4m3"] == bo(mul=16 * 64 * 32)
     assert by["fp32"] == bo(add=16 * 64 * 31, mul=2 * 16 * 64)  # accumulation, then scale_a * scale_b
+
+
+def test_a_zoo_without_its_package_is_a_clear_usage_error():
+    from click.testing import CliRunner
+
+    from gatesim.cli import cli
+    from gatesim.models.zoo import zoo_status
+
+    ok, why = zoo_status("torchvision")
+    if ok:
+        pytest.skip("torchvision works here")
+    res = CliRunner().invoke(cli, ["estimate", "torchvision:resnet18", "--no-tos"])
+    assert res.exit_code == 2 and "torchvision is not usable here" in res.output and "Traceback" not in res.output
