@@ -130,6 +130,7 @@ def main():
     ap.add_argument("--timeout", type=int, default=300, help="seconds per architecture and precision")
     ap.add_argument("--timm-count", type=int, default=60)
     ap.add_argument("--json", help="write every result to this JSON file")
+    ap.add_argument("--progress", type=argparse.FileType("a"), help="append each result to this JSONL file as it ends")
     args = ap.parse_args()
     only = set(args.only.split(",")) if args.only else None
     amps = {"both": [None, "bf16"], "fp32": [None], "bf16": ["bf16"]}[args.amp]
@@ -154,6 +155,10 @@ def main():
         for name in tqdm(names, desc=zoo, file=sys.stderr):
             per = [run_one(zoo, name, amp, args.timeout) for amp in amps]
             rows.append(per)
+            if args.progress:
+                for x in per:
+                    print(json.dumps({"zoo": zoo, **{k: v for k, v in x.items() if k != "trace"}}),
+                          file=args.progress, flush=True)
         good = [r for r in rows if all(x["status"] == "ok" for x in r)]
         print(f"{zoo}: {len(good)} of {len(rows)} architectures, zero uncounted ops "
               f"({' and '.join('fp32' if a is None else a + ' autocast' for a in amps)}; training step with AdamW)")
@@ -172,8 +177,9 @@ def main():
             print(f"  not tried: {mt}: {why}")
         results[zoo] = {"rows": rows, "skipped": skipped}
     if args.json:
-        with open(args.json, "w") as f:
-            json.dump(results, f, indent=1)
+        from gatesim.datafile import write_file_atomic
+
+        write_file_atomic(args.json, json.dumps(results, indent=1))
 
 
 if __name__ == "__main__":
