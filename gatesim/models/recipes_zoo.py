@@ -31,233 +31,16 @@ from __future__ import annotations
 
 from typing import Any
 
-import torch
-
 from .bo import ZERO, BOVector, bo
-from .recipes import EXP, LOG, SIN, SQRT, TANH, _arg, _numel, _prod, _reduced, accumulating
-
-INDEX_FORMAT = "int64"
-
-
-def _log2ceil(n: int) -> int:
-    return max(int(n) - 1, 0).bit_length()
-
-
-def bitonic_compares(n: int) -> int:
-    """Compare-exchanges of a bitonic sorting network on n values padded to N = 2^k: N/2 · k(k+1)/2."""
-    if n <= 1:
-        return 0
-    k = _log2ceil(n)
-    return (1 << k) // 2 * k * (k + 1) // 2
-
-
-def heap_select_compares(n: int, k: int) -> int:
-    """Worst-case compares to keep the k best of n values in a binary heap: n · (1 + ⌈log2 k⌉)."""
-    if n <= 1 or k <= 0:
-        return 0
-    return n * (1 + _log2ceil(max(k, 1)))
-
-
-def _rows(x: torch.Tensor, dim) -> tuple[int, int]:
-    """(length of ``dim``, number of rows) of ``x``."""
-    if x.dim() == 0:
-        return 1, 1
-    d = dim % x.dim() if isinstance(dim, int) else -1
-    n = x.shape[d]
-    return n, (x.numel() // n if n else 0)
-
-
-# -- sorting and selection ---------------------------------------------------------------------------------
-def _sort(args, kwargs, out):
-    x = args[0]
-    dim = kwargs.get("dim", -1)
-    for a in args[1:]:
-        if isinstance(a, int) and not isinstance(a, bool):
-            dim = a
-            break
-    n, rows = _rows(x, dim)
-    return bo(compare=rows * bitonic_compares(n))
-
-
-def _topk(args, kwargs, out):
-    x, k = args[0], int(_arg(args, kwargs, 1, "k"))
-    dim = _arg(args, kwargs, 2, "dim", -1)
-    is_sorted = _arg(args, kwargs, 4, "sorted", True)
-    n, rows = _rows(x, dim)
-    c = heap_select_compares(n, k) + (bitonic_compares(k) if is_sorted else 0)
-    return bo(compare=rows * c)
-
-
-def _kthvalue(args, kwargs, out):
-    x, k = args[0], int(_arg(args, kwargs, 1, "k"))
-    dim = _arg(args, kwargs, 2, "dim", -1)
-    n, rows = _rows(x, dim)
-    return bo(compare=rows * heap_select_compares(n, min(k, n - k + 1)))
-
-
-def _median(args, kwargs, out):
-    x = args[0]
-    dim = _arg(args, kwargs, 1, "dim")
-    if dim is None:
-        n, rows = x.numel(), 1
-    else:
-        n, rows = _rows(x, dim)
-    return bo(compare=rows * heap_select_compares(n, (n + 1) // 2))
-
-
-def _unique(args, kwargs, out):
-    x = args[0]
-    n = x.numel()
-    return bo(compare=bitonic_compares(n) + max(n - 1, 0))
-
-
-def _unique_consecutive(args, kwargs, out):
-    return bo(compare=max(args[0].numel() - 1, 0))
-
-
-def _searchsorted(args, kwargs, out):
-    seq, values = args[0], args[1]
-    n = seq.shape[-1] if seq.dim() else 1
-    m = values.numel() if isinstance(values, torch.Tensor) else 1
-    return bo(compare=m * (_log2ceil(n + 1) or 1))
-
-
-def _bucketize(args, kwargs, out):
-    x, boundaries = args[0], args[1]
-    m = x.numel() if isinstance(x, torch.Tensor) else 1
-    return bo(compare=m * (_log2ceil(boundaries.numel() + 1) or 1))
-
-
-# -- scatter, gather, index ----------------------------------------------------------------------------------
-_REDUCE_BO = {"sum": bo(add=1), "add": bo(add=1), "prod": bo(mul=1), "multiply": bo(mul=1), "mean": bo(add=1),
-              "amax": bo(compare=1), "amin": bo(compare=1)}
-
-
-def _scatter(args, kwargs, out):
-    src = _arg(args, kwargs, 3, "src")
-    reduce = kwargs.get("reduce") or (args[4] if len(args) > 4 else None)
-    n = src.numel() if isinstance(src, torch.Tensor) else _arg(args, kwargs, 2, "index").numel()
-    if reduce is None:
-        return ZERO
-    return _REDUCE_BO.get(reduce, bo(add=1)) * n
-
-
-def _scatter_reduce(args, kwargs, out):
-    src = _arg(args, kwargs, 3, "src")
-    reduce = _arg(args, kwargs, 4, "reduce", "sum")
-    include_self = _arg(args, kwargs, 5, "include_self", True)
-    v = _REDUCE_BO.get(reduce, bo(add=1)) * src.numel()
-    if reduce == "mean":
-        v = v + bo(div=out.numel(), add=out.numel() if include_self else 0)
-    return v
-
-
-def _index_reduce(args, kwargs, out):
-    source = _arg(args, kwargs, 3, "source")
-    reduce = _arg(args, kwargs, 4, "reduce", "prod")
-    v = _REDUCE_BO.get(reduce, bo(add=1)) * source.numel()
-    if reduce == "mean":
-        v = v + bo(div=out.numel())
-    return v
-
-
-def _histc(args, kwargs, out):
-    n = args[0].numel()
-    # bin = (x - min) * bins / (max - min): sub, mul; two range compares; one count add
-    return bo(sub=n, mul=n, compare=2 * n, add=n)
-
-
-def _bincount(args, kwargs, out):
-    n = args[0].numel()
-    weights = _arg(args, kwargs, 1, "weights")
-    return {INDEX_FORMAT: bo(add=n)} if weights is None else {out_fmt(out): bo(add=n)}
-
-
-def out_fmt(out) -> str:
-    from .bo import format_of
-
-    o = out[0] if isinstance(out, (list, tuple)) else out
-    return format_of(o.dtype)
-
-
-def _nonzero(args, kwargs, out):
-    n = args[0].numel()
-    # x != 0 per element, then a prefix sum of the flags for the output positions (index arithmetic)
-    return {"in": bo(compare=n), INDEX_FORMAT: bo(add=n)}
-
-
-def _count_nonzero(args, kwargs, out):
-    n = args[0].numel()
-    return {"in": bo(compare=n), INDEX_FORMAT: bo(add=max(n - _numel(out), 0))}
-
-
-def _one_hot(args, kwargs, out):
-    return {INDEX_FORMAT: bo(compare=_numel(out))}
-
-
-def _tri(args, kwargs, out):
-    return {INDEX_FORMAT: bo(compare=_numel(out))}  # row - col >= diagonal, per element
-
-
-def _arange(args, kwargs, out):
-    n = _numel(out)
-    return bo(mul=n, add=n)  # start + i * step, in the output's format
-
-
-def _isin(args, kwargs, out):
-    e, t = args[0], args[1]
-    m = e.numel() if isinstance(e, torch.Tensor) else 1
-    n = t.numel() if isinstance(t, torch.Tensor) else 1
-    return bo(compare=m * n)
-
-
-def _embedding_bag(args, kwargs, out):
-    w, idx = args[0], args[1]
-    mode = _arg(args, kwargs, 4, "mode", 0)
-    d = w.shape[-1]
-    o = out[0]
-    bags = o.numel() // d if d else 0
-    n = idx.numel()
-    psw = _arg(args, kwargs, 6, "per_sample_weights")
-    v = bo(add=max(n - bags, 0) * d) if mode in (0, 1) else bo(compare=max(n - bags, 0) * d)
-    if mode == 1:
-        v = v + bo(div=bags * d)
-    if psw is not None:
-        v = v + bo(mul=n * d)
-    return v
-
-
-def _embedding_bag_backward(args, kwargs, out):
-    return bo(add=args[0].numel())
-
-
-def _index_add(args, kwargs, out):
-    return bo(add=_arg(args, kwargs, 3, "source").numel())
-
-
-# -- cumulative ----------------------------------------------------------------------------------------------
-def _cum(v_per):
-    def recipe(args, kwargs, out):
-        x = args[0]
-        dim = _arg(args, kwargs, 1, "dim", 0)
-        n, rows = _reduced(x, dim)
-        return v_per * (rows * max(n - 1, 0))
-
-    recipe.__name__ = f"cumulative({v_per})"
-    return recipe
-
-
-def _logcumsumexp(args, kwargs, out):
-    x = args[0]
-    dim = _arg(args, kwargs, 1, "dim", 0)
-    n, rows = _reduced(x, dim)
-    # running log-sum-exp: max, two exps, add, log per step
-    return (bo(compare=1, sub=2, add=1) + EXP * 2 + LOG) * (rows * max(n - 1, 0))
-
-
-def _cumsum_backward_like(args, kwargs, out):
-    return bo(add=_numel(out))
-
+from .recipes import EXP, LOG, SIN, SQRT, TANH, _arg, _numel, _prod, _reduced
+from .recipes_quant import (_dequantize, _fake_quantize, _grouped_mm, _grouped_mm_flops,  # noqa: F401
+                            _int_mm, _qbinary, _qconv, _qlinear, _qrequant_pointwise, _quantize, _quantize_dynamic,
+                            _scaled_mm)
+from .recipes_select import (_arange, _bincount, _bucketize, _count_nonzero, _cum,  # noqa: F401
+                             _embedding_bag, _embedding_bag_backward, _histc, _index_add, _index_reduce, _isin,
+                             _kthvalue, _log2ceil, _logcumsumexp, _median, _nonzero, _one_hot, _rows, _scatter,
+                             _scatter_reduce, _searchsorted, _sort, _topk, _tri, _unique, _unique_consecutive,
+                             bitonic_compares, out_fmt)
 
 # -- upsampling, grid sampling, padding ------------------------------------------------------------------------
 def _spatial_rows(out_shape, spatial: int) -> int:
@@ -303,7 +86,7 @@ def _grid_sampler(args, kwargs, out):
 
 
 def _grid_sampler_backward(args, kwargs, out):
-    g, x, grid = args[0], args[1], args[2]
+    x, grid = args[1], args[2]
     c = x.shape[1]
     locs = grid.numel() // grid.shape[-1]
     taps = 2 ** grid.shape[-1]
@@ -321,7 +104,7 @@ def _col2im(args, kwargs, out):
 
 # -- activations, norms, misc arithmetic --------------------------------------------------------------------------
 def _weight_norm(args, kwargs, out):
-    v, g = args[0], args[1]
+    v = args[0]
     dim = _arg(args, kwargs, 2, "dim", 0)
     rows = v.shape[dim] if v.dim() else 1
     n = v.numel() // rows if rows else 0
@@ -330,7 +113,7 @@ def _weight_norm(args, kwargs, out):
 
 
 def _weight_norm_backward(args, kwargs, out):
-    gw, v = args[0], args[1]
+    v = args[1]
     dim = _arg(args, kwargs, 4, "dim", 0)
     rows = v.shape[dim] if v.dim() else 1
     n = v.numel() // rows if rows else 0
@@ -348,7 +131,7 @@ def _rms_norm(args, kwargs, out):
 
 
 def _rms_norm_backward(args, kwargs, out):
-    g, x, shape = args[0], args[1], args[2]
+    x, shape = args[1], args[2]
     n = _prod(shape)
     rows = x.numel() // n if n else 0
     return bo(mul=rows * n * 5, add=rows * 2 * (n - 1), sub=rows * n, div=rows)
@@ -407,7 +190,7 @@ def _addmm_activation(args, kwargs, out):
 
 
 def _cdist(args, kwargs, out):
-    x1, x2 = args[0], args[1]
+    x1 = args[0]
     p = _arg(args, kwargs, 2, "p", 2.0)
     d = x1.shape[-1]
     pairs = out.numel()
@@ -422,7 +205,7 @@ def _cdist(args, kwargs, out):
 
 
 def _dot(args, kwargs, out):
-    a, b = args[0], args[1]
+    a = args[0]
     n = a.shape[-1]
     rows = _numel(out)
     return bo(mul=rows * n, add=rows * (n - 1))
@@ -542,164 +325,6 @@ def _real_of(dtype) -> str:
 
     f = format_of(dtype)
     return COMPLEX_PARTS.get(f, f)
-
-
-# -- grouped, scaled and integer matmuls, quantized ops -------------------------------------------------------------
-def _grouped_macs(a: torch.Tensor, b: torch.Tensor, out: torch.Tensor, offs) -> tuple[int, int]:
-    """(multiplies, adds) of ``_grouped_mm``: 2D x 3D (tokens routed to experts), 3D x 3D (batched),
-    2D x 2D (per-group weight gradients: offsets split the contraction dim), 3D x 2D."""
-    groups = offs.numel() if isinstance(offs, torch.Tensor) else 1
-    if a.dim() == 2 and b.dim() == 3:
-        s, k = a.shape
-        n = b.shape[-1]
-        return s * k * n, s * n * (k - 1)
-    if a.dim() == 3 and b.dim() == 3:
-        g, m, k = a.shape
-        n = b.shape[-1]
-        return g * m * n * k, g * m * n * (k - 1)
-    if a.dim() == 2 and b.dim() == 2:
-        m, s = a.shape
-        n = b.shape[-1]
-        return m * s * n, m * n * max(s - groups, 0)
-    # 3D x 2D: each group's rows of b against its own a
-    g, m, k = a.shape
-    n = b.shape[-1]
-    return m * k * n, m * n * max(k - 1, 0) if n else 0
-
-
-@accumulating
-def _grouped_mm(args, kwargs, out):
-    a, b = args[0], args[1]
-    offs = _arg(args, kwargs, 2, "offs")
-    bias = _arg(args, kwargs, 3, "bias")
-    muls, adds = _grouped_macs(a, b, out, offs)
-    return bo(mul=muls, add=adds + (out.numel() if bias is not None else 0))
-
-
-def _grouped_mm_flops(args, kwargs, out):
-    a, b = args[0], args[1]
-    muls, _ = _grouped_macs(a, b, out, _arg(args, kwargs, 2, "offs"))
-    return 2 * muls
-
-
-def _scaled_mm(args, kwargs, out):
-    a, b = args[0], args[1]
-    bias = _arg(args, kwargs, 4, "bias")
-    m, k = a.shape[-2], a.shape[-1]
-    n = b.shape[-1]
-    o = m * n
-    # fp8 products, fp32 accumulation, then the dequantizing scales (scale_a * scale_b per output) and bias
-    return {"in": bo(mul=m * n * k), "acc": bo(add=o * (k - 1) + (o if bias is not None else 0), mul=2 * o)}
-
-
-def _int_mm(args, kwargs, out):
-    a, b = args[0], args[1]
-    m, k = a.shape
-    n = b.shape[-1]
-    return {"in": bo(mul=m * n * k), "acc": bo(add=m * n * (k - 1))}
-
-
-#: per element: x * (1/scale) + zero point, round, clamp to the integer range
-QUANTIZE = bo(mul=1, add=1, compare=3)
-#: per element: (q - zero point) * scale
-DEQUANTIZE = bo(sub=1, mul=1)
-
-
-def _quantize(args, kwargs, out):
-    x = args[0]
-    return {"fp32" if not x.is_floating_point() else out_fmt(x): QUANTIZE * x.numel()}
-
-
-def _quantize_dynamic(args, kwargs, out):
-    x = args[0]
-    n = x.numel()
-    # min and max of the tensor, scale = (max - min) / 255 and zero point, then quantize
-    return {out_fmt(x): QUANTIZE * n + bo(compare=2 * max(n - 1, 0), sub=1, div=2, add=1)}
-
-
-def _dequantize(args, kwargs, out):
-    x = args[0]
-    n = x.numel() if isinstance(x, torch.Tensor) else sum(t.numel() for t in x)
-    return {"fp32": DEQUANTIZE * n}
-
-
-def _fake_quantize(args, kwargs, out):
-    n = args[0].numel()
-    return QUANTIZE * n + DEQUANTIZE * n
-
-
-def _unpack(packed):
-    """(weight, bias) of a quantized packed-parameter object, or (None, None)."""
-    for attempt in (lambda p: p.unpack(), lambda p: torch.ops.quantized.linear_unpack(p),
-                    lambda p: torch.ops.quantized.conv2d_unpack(p)):
-        try:
-            w, b = attempt(packed)
-            return w, b
-        except Exception:
-            continue
-    return None, None
-
-
-def _int8_dot(in_fmt: str, macs: int, adds: int) -> dict:
-    return {in_fmt: bo(mul=macs), "int32": bo(add=adds)}
-
-
-def _qlinear(dynamic: bool):
-    def recipe(args, kwargs, out):
-        x, packed = args[0], args[1]
-        i = x.shape[-1]
-        o = out.shape[-1]
-        rows = x.numel() // i if i else 0
-        w, b = _unpack(packed)
-        macs = rows * o * i
-        parts = _int8_dot("int8", macs, rows * o * (i - 1))
-        # output: (acc - zero-point corrections) * combined scale (+ bias), per output
-        post = bo(sub=rows * o, mul=rows * o, add=rows * o if b is not None else 0)
-        if dynamic:
-            pre = QUANTIZE * x.numel() + bo(compare=2 * max(x.numel() - 1, 0), sub=1, div=2, add=1)
-            parts["fp32"] = pre + post
-        else:
-            parts["fp32"] = post + bo(add=rows * o, compare=3 * rows * o)  # requantize: + zero point, round, clamp
-        return parts
-
-    recipe.__name__ = "quantized_linear_dynamic" if dynamic else "quantized_linear"
-    return recipe
-
-
-def _qconv(relu: bool):
-    def recipe(args, kwargs, out):
-        x, packed = args[0], args[1]
-        w, b = _unpack(packed)
-        per_out = _prod(w.shape[1:]) if w is not None else x.shape[1]
-        n = out.numel()
-        parts = _int8_dot("int8", n * per_out, n * max(per_out - 1, 0))
-        parts["fp32"] = bo(sub=n, mul=n, add=n * (2 if b is not None else 1), compare=n * (4 if relu else 3))
-        return parts
-
-    recipe.__name__ = "quantized_conv_relu" if relu else "quantized_conv"
-    return recipe
-
-
-def _qbinary(kind: str, relu: bool):
-    def recipe(args, kwargs, out):
-        n = _numel(out)
-        # dequantize both (2 x (sub, mul)), the op, requantize (mul, add, 3 compare)
-        v = DEQUANTIZE * (2 * n) + QUANTIZE * n + bo(**{kind: n})
-        if relu:
-            v = v + bo(compare=n)
-        return {"fp32": v}
-
-    recipe.__name__ = f"quantized_{kind}"
-    return recipe
-
-
-def _qrequant_pointwise(extra):
-    def recipe(args, kwargs, out):
-        n = _numel(out)
-        return {"fp32": (DEQUANTIZE + QUANTIZE + extra) * n}
-
-    recipe.__name__ = "quantized_pointwise"
-    return recipe
 
 
 # -- losses and detection ops ---------------------------------------------------------------------------------------------
@@ -892,23 +517,6 @@ def zoo_recipes(exp=EXP, log=LOG, sin=SIN, tanh=TANH) -> dict:
     }
     return {k: v for k, v in r.items() if v is not None}
 
-
-def _grouped_mm_shape(args, kwargs) -> tuple[list[int], torch.dtype]:
-    a, b = args[0], args[1]
-    offs = _arg(args, kwargs, 2, "offs")
-    dtype = kwargs.get("out_dtype") or (args[4] if len(args) > 4 and args[4] is not None else a.dtype)
-    if a.dim() == 2 and b.dim() == 3:
-        return [a.shape[0], b.shape[-1]], dtype
-    if a.dim() == 3 and b.dim() == 3:
-        return [a.shape[0], a.shape[1], b.shape[-1]], dtype
-    if a.dim() == 2 and b.dim() == 2:
-        return [offs.numel(), a.shape[0], b.shape[-1]], dtype
-    return [a.shape[1], b.shape[-1]], dtype
-
-
-#: ops whose meta kernel is stricter than the real kernels (dtype, alignment): on meta and fake tensors their
-#: output is made from these shape rules when the meta kernel refuses
-META_SHAPES = {"aten._grouped_mm": _grouped_mm_shape}
 
 #: FLOP formulas torch.utils.flop_counter lacks
 ZOO_FLOPS = {"aten._grouped_mm": _grouped_mm_flops}

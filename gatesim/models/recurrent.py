@@ -12,8 +12,6 @@ This is only used where values are not needed (meta and fake tensors); on real t
 """
 from __future__ import annotations
 
-from collections import Counter
-
 import torch
 from torch.overrides import TorchFunctionMode
 

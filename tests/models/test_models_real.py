@@ -6,7 +6,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from gatesim.models import CountingError, TraceCounter, bo, count
-from gatesim.models.recipes_zoo import bitonic_compares, heap_select_compares
+from gatesim.models.recipes_select import bitonic_compares, heap_select_compares
 
 
 def meta(*shape, dtype=torch.float32):
