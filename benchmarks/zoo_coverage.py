@@ -122,6 +122,51 @@ def run_one(zoo, name, amp, timeout):
         signal.alarm(0)
 
 
+def counter_failure(x: dict) -> bool:
+    """Whether a failed run is the counter's fault (an uncounted op, a recipe that failed, a fallback that was
+    refused or timed out) rather than the model's (it does not build, or needs inputs a generic step lacks)."""
+    if x["status"] == "uncounted":
+        return True
+    why = x["why"]
+    return any(s in why for s in ("recipe for", "needs real values", "timed out", "CountingError: no recipe"))
+
+
+def summarize(zoo: str, rows: list, skipped: dict, amps: list) -> None:
+    """Print "N of M architectures, zero uncounted ops" and the rest with why."""
+    ran = [r for r in rows if not any(x["status"] == "error" and not counter_failure(x) for x in r)]
+    good = [r for r in ran if all(x["status"] == "ok" for x in r)]
+    how = " and ".join("fp32" if a is None else a + " autocast" for a in amps)
+    pct = 100 * len(good) / len(ran) if ran else 0.0
+    print(f"{zoo}: {len(good)} of {len(ran)} architectures, zero uncounted ops ({pct:.1f}%; {how}; training step "
+          f"with AdamW); {len(rows) - len(ran)} more do not build or run with generic inputs (listed below)")
+    devices = Counter(x["device"] for r in good for x in r)
+    print(f"  counted on: {', '.join(f'{d} {n}' for d, n in devices.most_common())}")
+    missing = Counter()
+    for r in rows:
+        for x in r:
+            if x["status"] != "ok":
+                kind = "COUNTER" if counter_failure(x) else "model/inputs"
+                print(f"  {x['name']} [{x['amp'] or 'fp32'}] ({kind}): {x['status']}: {x['why'][:240]}")
+            for op in x["uncounted"]:
+                missing[op] += 1
+    if missing:
+        print("  uncounted ops by architectures: " + ", ".join(f"{k} {v}" for k, v in missing.most_common()))
+    for mt, why in sorted(skipped.items()):
+        print(f"  not tried: {mt}: {why}")
+
+
+def from_progress(path: str) -> None:
+    """Summaries from a --progress JSONL file (a run stopped part way counts what it finished)."""
+    by_zoo: dict = {}
+    for line in open(path):
+        x = json.loads(line)
+        by_zoo.setdefault(x["zoo"], {}).setdefault(x["name"], []).append(x)
+    for zoo, per in by_zoo.items():
+        amps = sorted({x["amp"] for r in per.values() for x in r}, key=lambda a: a or "")
+        rows = [r for r in per.values() if len(r) == len(amps)]
+        summarize(zoo, rows, {}, amps)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--zoo", choices=["hf", "torchvision", "timm"], action="append")
@@ -131,7 +176,10 @@ def main():
     ap.add_argument("--timm-count", type=int, default=60)
     ap.add_argument("--json", help="write every result to this JSON file")
     ap.add_argument("--progress", type=argparse.FileType("a"), help="append each result to this JSONL file as it ends")
+    ap.add_argument("--from-progress", help="only summarize a --progress JSONL file")
     args = ap.parse_args()
+    if args.from_progress:
+        return from_progress(args.from_progress)
     only = set(args.only.split(",")) if args.only else None
     amps = {"both": [None, "bf16"], "fp32": [None], "bf16": ["bf16"]}[args.amp]
     torch.manual_seed(0)
@@ -159,22 +207,7 @@ def main():
                 for x in per:
                     print(json.dumps({"zoo": zoo, **{k: v for k, v in x.items() if k != "trace"}}),
                           file=args.progress, flush=True)
-        good = [r for r in rows if all(x["status"] == "ok" for x in r)]
-        print(f"{zoo}: {len(good)} of {len(rows)} architectures, zero uncounted ops "
-              f"({' and '.join('fp32' if a is None else a + ' autocast' for a in amps)}; training step with AdamW)")
-        devices = Counter(x["device"] for r in good for x in r)
-        print(f"  counted on: {', '.join(f'{d} {n}' for d, n in devices.most_common())}")
-        missing = Counter()
-        for r in rows:
-            for x in r:
-                if x["status"] != "ok":
-                    print(f"  {x['name']} [{x['amp'] or 'fp32'}]: {x['status']}: {x['why']}")
-                for op in x["uncounted"]:
-                    missing[op] += 1
-        if missing:
-            print("  uncounted ops by architectures: " + ", ".join(f"{k} {v}" for k, v in missing.most_common()))
-        for mt, why in sorted(skipped.items()):
-            print(f"  not tried: {mt}: {why}")
+        summarize(zoo, rows, skipped, amps)
         results[zoo] = {"rows": rows, "skipped": skipped}
     if args.json:
         from gatesim.datafile import write_file_atomic

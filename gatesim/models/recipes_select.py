@@ -170,6 +170,10 @@ def _tri(args, kwargs, out):
     return {INDEX_FORMAT: bo(compare=_numel(out))}  # row - col >= diagonal, per element
 
 
+def _eye(args, kwargs, out):
+    return {INDEX_FORMAT: bo(compare=_numel(out))}  # row == col, per element
+
+
 def _arange(args, kwargs, out):
     n = _numel(out)
     return bo(mul=n, add=n)  # start + i * step, in the output's format

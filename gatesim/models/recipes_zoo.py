@@ -36,7 +36,7 @@ from .recipes import EXP, LOG, SIN, SQRT, TANH, _arg, _numel, _prod, _reduced
 from .recipes_quant import (_dequantize, _fake_quantize, _grouped_mm, _grouped_mm_flops,  # noqa: F401
                             _int_mm, _qbinary, _qconv, _qlinear, _qrequant_pointwise, _quantize, _quantize_dynamic,
                             _scaled_mm)
-from .recipes_select import (_arange, _bincount, _bucketize, _count_nonzero, _cum,  # noqa: F401
+from .recipes_select import (_arange, _eye, _bincount, _bucketize, _count_nonzero, _cum,  # noqa: F401
                              _embedding_bag, _embedding_bag_backward, _histc, _index_add, _index_reduce, _isin,
                              _kthvalue, _log2ceil, _logcumsumexp, _median, _nonzero, _one_hot, _rows, _scatter,
                              _scatter_reduce, _searchsorted, _sort, _topk, _tri, _unique, _unique_consecutive,
@@ -424,7 +424,7 @@ def zoo_recipes(exp=EXP, log=LOG, sin=SIN, tanh=TANH) -> dict:
         "scatter": _scatter, "scatter_reduce": _scatter_reduce, "index_reduce": _index_reduce,
         "index_add": _index_add, "histc": _histc, "bincount": _bincount, "nonzero": _nonzero,
         "nonzero_static": _nonzero, "argwhere": _nonzero, "masked_select": _nonzero,
-        "count_nonzero": _count_nonzero, "one_hot": _one_hot, "tril": _tri, "triu": _tri, "arange": _arange,
+        "count_nonzero": _count_nonzero, "one_hot": _one_hot, "tril": _tri, "triu": _tri, "eye": _eye, "arange": _arange,
         "isin": _isin, "_embedding_bag": _embedding_bag, "_embedding_bag_forward_only": _embedding_bag,
         "_embedding_bag_backward": _embedding_bag_backward, "_embedding_bag_dense_backward": _embedding_bag_backward,
         # cumulative

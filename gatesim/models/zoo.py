@@ -170,7 +170,12 @@ def _hf_default_shape(config, main: str) -> tuple:
         if getattr(config, "model_type", "") in ("speech_to_text",):
             return (1, 128, getattr(config, "input_feat_per_channel", 80) * getattr(config, "input_channels", 1))
         return (1, int(mels), int(frames))
-    return (1, 128)
+    seq = 128
+    for key in ("max_position_embeddings", "n_positions", "max_seq_len"):
+        v = getattr(config, key, None)
+        if isinstance(v, int) and 8 <= v < seq:
+            seq = v
+    return (1, seq)
 
 
 def _hf(spec: str, name: str, config_only: bool, layers: int | None) -> ZooModel:
