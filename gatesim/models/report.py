@@ -50,12 +50,26 @@ def _has_fma(table: TransistorSource, fmt: str, cache: dict | None = None) -> in
     return t
 
 
+def _has_format(table: TransistorSource, fmt: str) -> bool:
+    """Whether the table prices any basic operation on ``fmt`` (public method only)."""
+    for op in OPERATIONS:
+        try:
+            table.transistors(op, fmt)
+            return True
+        except Exception:
+            continue
+    return False
+
+
 def transistor_operations(bos: BOVector, table: TransistorSource, fmt: str, fma: int = 0,
-                          _fma_cache: dict | None = None) -> int:
+                          _fma_cache: dict | None = None, unpriced: dict | None = None) -> int:
     """TOs = sum over operations of BOs x transistors(operation, fmt). Zero counts never query the table.
 
     ``fma``: how many of the muls and adds are multiply-accumulate pairs of one dot product (both in ``fmt``);
-    when the table has an ``fma`` operation on ``fmt`` they are priced as that many FMAs instead."""
+    when the table has an ``fma`` operation on ``fmt`` they are priced as that many FMAs instead.
+    ``unpriced``: when given, BOs of an operation the table has no unit for on a format it otherwise prices
+    (the paper's integer formats have no divider or root) are left out of the total and added here as
+    ``{fmt: {op: n}}`` for the caller to report; a format the table lacks altogether is always an error."""
     total = 0
     counts = dict(bos.items())
     if fma:
@@ -70,6 +84,10 @@ def transistor_operations(bos: BOVector, table: TransistorSource, fmt: str, fma:
             try:
                 t = table.transistors(op, fmt)
             except Exception as e:
+                if unpriced is not None and _has_format(table, fmt):
+                    d = unpriced.setdefault(fmt, {})
+                    d[op] = d.get(op, 0) + int(n)
+                    continue
                 raise CountingError(f"transistor table cannot price {op} on {fmt}: {e}") from None
             total += int(n) * int(t)
     return total
@@ -235,15 +253,23 @@ class Report:
                     out.append(name)
         return out
 
-    def tos(self, table: TransistorSource, fmt: str | None = None, phase=None, module=None) -> int:
-        """Transistor operations: each record's BOs priced on its own format (or on ``fmt`` if forced)."""
+    def tos(self, table: TransistorSource, fmt: str | None = None, phase=None, module=None,
+            unpriced: dict | None = None) -> int:
+        """Transistor operations: each record's BOs priced on its own format (or on ``fmt`` if forced).
+        ``unpriced``: see :func:`transistor_operations` (without it, an operation the table cannot price raises)."""
         forced = normalize_format(fmt) if fmt else None
         total = 0
         fma_cache: dict = {}
         for (_, _, f), r in self._select(phase, module):
             if any(r.counts):
-                total += transistor_operations(r.bos, table, forced or f, r.fma, fma_cache)
+                total += transistor_operations(r.bos, table, forced or f, r.fma, fma_cache, unpriced)
         return total
+
+    def unpriced(self, table: TransistorSource, fmt: str | None = None) -> dict:
+        """``{format: {operation: BOs}}`` the table has no unit for (left out of :meth:`tos` in outputs)."""
+        out: dict = {}
+        self.tos(table, fmt, phase=self.phases, unpriced=out)
+        return out
 
     @property
     def total(self) -> BOVector:
@@ -273,7 +299,7 @@ class Report:
         row["flops"] = self.flops(phase=phase, module=module)
         row["bytes"] = self.bytes(phase=phase, module=module)
         if table is not None:
-            row["tos"] = self.tos(table, fmt, phase=phase, module=module)
+            row["tos"] = self.tos(table, fmt, phase=phase, module=module, unpriced={})
         return row
 
     def to_dict(self, table: TransistorSource | None = None, fmt: str | None = None, per_layer: bool = True) -> dict:
@@ -300,8 +326,10 @@ class Report:
             "notes": list(self.notes),
         }
         if table is not None:
-            d["total"]["tos"] = self.tos(table, fmt, phase=self.phases)
+            unpriced: dict = {}
+            d["total"]["tos"] = self.tos(table, fmt, phase=self.phases, unpriced=unpriced)
             d["tos_format"] = normalize_format(fmt) if fmt else "per-op dtype"
+            d["tos_unpriced"] = unpriced
         if per_layer:
             d["rows"] = self.rows(table, fmt, per_layer=True)
         return d
@@ -355,6 +383,11 @@ class Report:
                 + (f" (fma pairs {fma[f]:,})" if fma.get(f) else "") for f, v in by_fmt.items()))
         for d, e in self.attempts:
             lines.append(f"fell back from {d}: {e}")
+        if table is not None:
+            left = self.unpriced(table, fmt)
+            if left:
+                lines.append("TOs leave out BOs the transistor table has no unit for: " + "; ".join(
+                    f"{op} on {f} x{n:,}" for f, ops in left.items() for op, n in ops.items()))
         lines.append(self.uncounted_line())
         for n in self.notes:
             lines.append(f"note: {n}")

@@ -284,3 +284,30 @@ def test_a_zoo_without_its_package_is_a_clear_usage_error():
         pytest.skip("torchvision works here")
     res = CliRunner().invoke(cli, ["estimate", "torchvision:resnet18", "--no-tos"])
     assert res.exit_code == 2 and "torchvision is not usable here" in res.output and "Traceback" not in res.output
+
+
+def test_an_operation_the_table_has_no_unit_for_is_left_out_and_named():
+    from gatesim.tables import TransistorTable
+
+    class M(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.e = nn.Embedding(50, 4)
+
+        def forward(self, ids):
+            return self.e(ids) + self.e(torch.arange(ids.shape[1], device=ids.device) // 2)
+
+    r = count(M, input_shape=(2, 6), level="inference")
+    assert r.bos_by_format()["int64"].div == 6
+    ints = {"add": 3, "sub": 4, "mul": 30, "compare": 5}  # an integer datapath without a divider
+    tab = TransistorTable.from_numbers({"fp32": {"add": 1, "sub": 1, "mul": 1, "div": 1, "root": 1, "compare": 1},
+                                        "int64": ints})
+    assert r.unpriced(tab) == {"int64": {"div": 6}}
+    v = r.bos_by_format()
+    want = sum(v["fp32"].to_dict().values()) + sum(n * ints[op] for op, n in v["int64"].items() if n and op != "div")
+    assert r.to_dict(table=tab)["total"]["tos"] == want and r.to_dict(table=tab)["tos_unpriced"] == {"int64": {"div": 6}}
+    assert "div on int64 x6" in r.to_table(table=tab)
+    with pytest.raises(CountingError, match="div on int64"):
+        r.tos(tab)  # the API without unpriced= still refuses
+    with pytest.raises(CountingError, match="fp16"):
+        count(M, input_shape=(2, 6), level="inference", dtype="fp16").to_dict(table=tab)  # a missing format
