@@ -84,8 +84,19 @@ def prepare_model(model, device: str = "meta", dtype=None, fake_mode=None) -> nn
     elif callable(model):
         try:
             if device == "fake":
-                with fake_mode:
-                    m = model()
+                try:
+                    with fake_mode:
+                        m = model()
+                except Exception as e:
+                    if not needs_real_values(e):
+                        raise
+                    # an initializer reads values (timm's do): build on meta, then give it fake CPU storage
+                    # (fake tensors never show values, so none are lost)
+                    with torch.device("meta"):
+                        m = model()
+                    if isinstance(m, nn.Module):
+                        with fake_mode:
+                            m = m.to_empty(device="cpu")
             else:
                 with torch.device(device):
                     m = model()
