@@ -149,8 +149,8 @@ def hf_model_class(config):
 def _shrink(config, layers: int) -> None:
     for cfg in [config] + [getattr(config, k) for k in ("text_config", "vision_config", "audio_config",
                                                          "encoder", "decoder") if hasattr(config, k)]:
-        if cfg is None or isinstance(cfg, dict):
-            continue
+        if cfg is None or isinstance(cfg, dict) or isinstance(getattr(cfg, "depths", None), (list, tuple)):
+            continue  # a hierarchical model (ConvNeXt, Swin): its "layers" are stages whose widths differ
         for key in _LAYER_KEYS:
             v = getattr(cfg, key, None)
             if isinstance(v, int) and v > layers:
