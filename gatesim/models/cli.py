@@ -180,7 +180,7 @@ def render(report: Report, output: str = "table", *, table=None, fmt: str | None
               help="Input tensor shape, batch first (repeat for several inputs). Built-ins have defaults.")
 @click.option("--level", type=click.Choice(list(LEVEL_PHASES)), default="training", show_default=True,
               help="training = forward + loss + backprop; validation = forward + loss; inference = forward.")
-@click.option("--dtype", default="fp32", show_default=True, help="Number format of the model: fp32, fp16, bf16, fp64.")
+@click.option("--dtype", default="fp32", show_default=True, help="Number format of the model: fp32, fp16, bf16, fp64; int8 = --quantize int8-dynamic.")
 @click.option("--counter", type=click.Choice(["trace", "paper"]), default="trace", show_default=True,
               help="trace: every aten op via a dispatch mode; paper: the paper's module-level formulas.")
 @click.option("--loss", type=click.Choice(["mse", "cross-entropy"]), default="mse", show_default=True)

@@ -311,3 +311,25 @@ def test_an_operation_the_table_has_no_unit_for_is_left_out_and_named():
         r.tos(tab)  # the API without unpriced= still refuses
     with pytest.raises(CountingError, match="fp16"):
         count(M, input_shape=(2, 6), level="inference", dtype="fp16").to_dict(table=tab)  # a missing format
+
+
+def test_cli_int8_amp_and_accumulate(tmp_path):
+    import json
+
+    from click.testing import CliRunner
+
+    from gatesim.models.cli import estimate
+
+    f = tmp_path / "m.py"
+    f.write_text("from torch import nn\n\ndef net():\n    return nn.Sequential(nn.Linear(8, 4), nn.ReLU())\n")
+    run = lambda *a: CliRunner().invoke(estimate, [f"{f}:net", "--input-shape", "2,8", "--json", *a])  # noqa: E731
+    d = json.loads(run("--dtype", "int8").output)  # quantized, and counted at inference level
+    assert d["phases"] == ["forward"] and d["by_format"]["int8"]["mul"] == 2 * 4 * 8 and d["device"] == "cpu"
+    d = json.loads(run("--amp", "bf16", "--level", "inference", "--accumulate", "fp32").output)
+    assert d["amp"] == "bf16" and d["by_format"]["bf16"]["mul"] == 2 * 4 * 8 and d["by_format"]["fp32"]["add"] > 0
+    res = run("--quantize", "int8-dynamic", "--level", "training")
+    assert res.exit_code == 2 and "no backward" in res.output
+    res = run("--dtype", "int16")
+    assert res.exit_code == 2 and "int8" in res.output
+    res = run("--accumulate", "fp7")
+    assert res.exit_code == 2 and "fp7" in res.output
