@@ -128,7 +128,7 @@ def counter_failure(x: dict) -> bool:
     if x["status"] == "uncounted":
         return True
     why = x["why"]
-    return any(s in why for s in ("recipe for", "needs real values", "timed out", "CountingError: no recipe"))
+    return any(s in why for s in ("recipe for", "needs real values", "timed out", "Timeout", "CountingError: no recipe"))
 
 
 def summarize(zoo: str, rows: list, skipped: dict, amps: list) -> None:
