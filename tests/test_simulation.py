@@ -148,7 +148,7 @@ def test_ripple_carry_worst_case_toggles():
 
 
 # -- the blocked, threaded kernels -----------------------------------------------------------------
-from gatesim import bitpack, kernels  # noqa: E402
+from gatesim import bitpack  # noqa: E402
 from gatesim.gates import BITWISE  # noqa: E402
 from gatesim import simulation as sim  # noqa: E402
 
