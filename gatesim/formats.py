@@ -18,10 +18,12 @@ Formats by name: the built-ins below, ``eXmY`` for X exponent bits and Y stored 
 (``e6m9``; ``e4m3fn`` for the nan-only encoding), ``intN`` for an N-bit integer.
 
 Floating-point operands as the bit patterns a unit sees: :func:`encode_floats`, :func:`decode_floats`,
-:func:`float_fields`.
+:func:`float_fields`,
+:func:`float_parts` (one pattern as sign, integer significand and exponent: the exact reference models' view).
 """
 from __future__ import annotations
 
+import functools
 import math
 import re
 from dataclasses import dataclass
@@ -183,18 +185,25 @@ def _field_masks(fmt: NumberFormat) -> tuple[int, int, int]:
 
 
 def _encode_exact(values: np.ndarray, fmt: NumberFormat) -> np.ndarray:
-    """IEEE-754 style encoding of float64 values into ``fmt`` (bias 2^(E-1)-1, subnormals, round to nearest even,
-    overflow to infinity, NaN as the quiet NaN), exactly, with integer arithmetic: ``uint64`` patterns (object
-    ints beyond 64 bits)."""
+    """IEEE-754 style encoding of float64 values into ``fmt`` (bias 2^(E-1)-1, subnormals, round to nearest even),
+    exactly, with integer arithmetic: ``uint64`` patterns (object ints beyond 64 bits). NaNs become the quiet NaN
+    of their sign; overflows and infinities become infinities, or in a nan-only format the largest finite value of
+    their sign (saturation, as torch's conversions to ``float8_e4m3fn`` do)."""
     frac_bits, emax_field, bias = _field_masks(fmt)
+    nan_only = fmt.nonfinite == "nan-only"
+    frac_ones = (1 << frac_bits) - 1
+    # (field, fraction) of a NaN, of what an overflow becomes, and the first pattern past the largest finite value
+    nan = (emax_field, frac_ones if nan_only else 1 << (frac_bits - 1))
+    over = (emax_field, frac_ones - 1) if nan_only else (emax_field, 0)
+    past = (emax_field, frac_ones) if nan_only else (emax_field, 0)
     out = np.empty(values.size, dtype=object)
     for i, x in enumerate(values.tolist()):
         sign = 1 if math.copysign(1.0, x) < 0 else 0
         a = abs(x)
         if math.isnan(x):
-            e, f = emax_field, 1 << (frac_bits - 1) if frac_bits else 1
+            e, f = nan
         elif math.isinf(a):
-            e, f = emax_field, 0
+            e, f = over
         elif a == 0:
             e, f = 0, 0
         else:
@@ -215,7 +224,9 @@ def _encode_exact(values: np.ndarray, fmt: NumberFormat) -> np.ndarray:
                 if q >> fmt.significand_bits:  # rounding carried into a new leading bit
                     q >>= 1
                     eb += 1
-                e, f = (emax_field, 0) if eb >= emax_field else (eb, q - (1 << frac_bits))
+                e, f = eb, q - (1 << frac_bits)
+                if (e, f) >= past:
+                    e, f = over
         out[i] = (sign << (fmt.exponent_bits + frac_bits)) | (e << frac_bits) | f
     return out if fmt.bits > 64 else out.astype(np.uint64)
 
@@ -259,21 +270,51 @@ def _encode_tf32(x: np.ndarray) -> np.ndarray:
     return r.astype(np.uint32).view(np.float32).astype(np.float64)
 
 
+#: what a bit pattern holds (:func:`float_parts`)
+ZERO, FINITE, INF, QNAN, SNAN = range(5)
+
+
+@functools.cache
+def _layout(fmt: NumberFormat) -> tuple:
+    F, E = fmt.significand_bits - 1, fmt.exponent_bits
+    return F, fmt.bits - 1, (1 << E) - 1, (1 << F) - 1, 1 - fmt.bias - F, fmt.bias + F, fmt.nonfinite == "nan-only"
+
+
+def float_parts(bits: int, fmt: NumberFormat, ftz: bool = False) -> tuple[int, int, int, int]:
+    """``(kind, sign, m, e)`` of one bit pattern of a floating-point format: its value is (-1)**sign * m * 2**e
+    (integers) for finite numbers; zeros have m = 0 and the subnormals' exponent. ``kind`` is one of ZERO,
+    FINITE, INF, QNAN, SNAN (a nan-only format's NaN is QNAN). ``ftz``: subnormals read as zeros of their sign."""
+    F, top, exp_ones, frac_mask, e_sub, e_off, nan_only = _layout(fmt)
+    sign = bits >> top & 1
+    field = bits >> F & exp_ones
+    frac = bits & frac_mask
+    if nan_only:
+        if field == exp_ones and frac == frac_mask:
+            return QNAN, sign, 0, 0
+    elif field == exp_ones:
+        if frac == 0:
+            return INF, sign, 0, 0
+        return (QNAN if frac >> (F - 1) & 1 else SNAN), sign, 0, 0
+    if field == 0:
+        if frac == 0 or ftz:
+            return ZERO, sign, 0, e_sub
+        return FINITE, sign, frac, e_sub
+    return FINITE, sign, frac | (1 << F), field - e_off
+
+
 def decode_floats(bits, fmt: "NumberFormat | str") -> np.ndarray:
     """float64 values of bit patterns of a floating-point format (exact where float64 holds them)."""
     f = fmt if isinstance(fmt, NumberFormat) else get_format(fmt)
-    frac_bits, emax_field, bias = _field_masks(f)
     out = []
     for b in np.asarray(bits, dtype=object).ravel().tolist():
-        b = int(b)
-        sign = -1.0 if (b >> (f.bits - 1)) & 1 else 1.0
-        e, frac = (b >> frac_bits) & emax_field, b & ((1 << frac_bits) - 1)
-        if e == emax_field and not (f.nonfinite == "nan-only" and frac != (1 << frac_bits) - 1):
-            out.append(sign * math.inf if frac == 0 else math.nan)
-        elif e == 0:
-            out.append(sign * math.ldexp(frac, 1 - bias - frac_bits))
+        kind, sign, m, e = float_parts(int(b), f)
+        s = -1.0 if sign else 1.0
+        if kind >= QNAN:
+            out.append(math.nan)
+        elif kind == INF:
+            out.append(s * math.inf)
         else:
-            out.append(sign * math.ldexp(frac | (1 << frac_bits), e - bias - frac_bits))
+            out.append(s * math.ldexp(m, e))
     return np.asarray(out, dtype=np.float64)
 
 

@@ -31,6 +31,21 @@ def test_exact_encoder_matches_numpy_and_torch(fmt):
     assert np.array_equal(_encode_exact(x, get_format(fmt)), encode_floats(x, fmt))
 
 
+def test_exact_encoder_knows_nan_only_formats():
+    """A nan-only custom format (E4M3 as ``e4m3fn``) encodes as torch's float8_e4m3fn: overflows and infinities
+    saturate to +-448, the all-ones exponent is an ordinary binade, NaN is S.1111.111; decoding agrees."""
+    x = np.concatenate([hard_values(2) / 64, [448.0, 460.0, 464.0, 470.0, 480.0, 1e6, 256.0, 300.0, 2.0 ** -9,
+                                              2.0 ** -10, 1.5 * 2.0 ** -10, -np.inf, np.inf]])
+    e4m3fn = get_format("e4m3fn")
+    assert e4m3fn.nonfinite == "nan-only" and e4m3fn.name != "fp8-e4m3"
+    bits = _encode_exact(x, e4m3fn)
+    assert np.array_equal(bits, encode_floats(x, "fp8-e4m3"))
+    assert [int(b) for b in bits[-2:]] == [0xFE, 0x7E]  # -448, 448
+    assert [int(b) for b in _encode_exact(np.array([np.nan, -np.nan]), e4m3fn)] == [0x7F, 0xFF]
+    assert decode_floats([0x7E, 0x78, 0x7F], e4m3fn)[:2].tolist() == [448.0, 256.0]
+    assert np.isnan(decode_floats([0x7F], e4m3fn)[0])
+
+
 def test_nan_and_round_trip():
     x = hard_values(1)
     x = x[np.abs(x) < 6e4]

@@ -26,31 +26,9 @@ import math
 
 import numpy as np
 
-from gatesim.formats import NumberFormat
+from gatesim.formats import INF, QNAN, SNAN, ZERO, NumberFormat, float_parts
 
 from .spec import DZ, NV, NX, OF, UF, FloatSpec
-
-ZERO, FINITE, INF, QNAN, SNAN = range(5)
-
-
-def decode(x: int, sp: FloatSpec, ftz: bool = False):
-    """``(kind, sign, m, e)``: value = (-1)**sign * m * 2**e for finite numbers (m = 0 for zeros);
-    with ``ftz`` subnormals decode as zeros of their sign."""
-    sign = x >> (sp.N - 1) & 1
-    field = x >> sp.F & sp.exp_ones
-    frac = x & sp.frac_mask
-    if sp.nan_only:
-        if field == sp.exp_ones and frac == sp.frac_mask:
-            return QNAN, sign, 0, 0
-    elif field == sp.exp_ones:
-        if frac == 0:
-            return INF, sign, 0, 0
-        return (QNAN if frac >> (sp.F - 1) & 1 else SNAN), sign, 0, 0
-    if field == 0:
-        if frac == 0 or ftz:
-            return ZERO, sign, 0, sp.emin - sp.F
-        return FINITE, sign, frac, sp.emin - sp.F
-    return FINITE, sign, frac | (1 << sp.F), field - sp.bias - sp.F
 
 
 def _round_int(m: int, sh: int, sign: int, rounding: str):
@@ -142,8 +120,8 @@ class Exact:
     # -- operations (bit patterns in, (bits, flags) out) -----------------------------------------
     def add(self, a: int, b: int):
         sp = self.sp
-        ka, sa, ma, ea = decode(a, sp, self.ftz)
-        kb, sb, mb, eb = decode(b, sp, self.ftz)
+        ka, sa, ma, ea = float_parts(a, sp.fmt, self.ftz)
+        kb, sb, mb, eb = float_parts(b, sp.fmt, self.ftz)
         if ka >= QNAN or kb >= QNAN:
             return self._nan(ka, kb)
         if ka == INF or kb == INF:
@@ -154,8 +132,8 @@ class Exact:
 
     def mul(self, a: int, b: int):
         sp = self.sp
-        ka, sa, ma, ea = decode(a, sp, self.ftz)
-        kb, sb, mb, eb = decode(b, sp, self.ftz)
+        ka, sa, ma, ea = float_parts(a, sp.fmt, self.ftz)
+        kb, sb, mb, eb = float_parts(b, sp.fmt, self.ftz)
         if ka >= QNAN or kb >= QNAN:
             return self._nan(ka, kb)
         s = sa ^ sb
@@ -170,9 +148,9 @@ class Exact:
     def fma(self, a: int, b: int, c: int):
         """a * b + c with one rounding."""
         sp = self.sp
-        ka, sa, ma, ea = decode(a, sp, self.ftz)
-        kb, sb, mb, eb = decode(b, sp, self.ftz)
-        kc, sc, mc, ec = decode(c, sp, self.ftz)
+        ka, sa, ma, ea = float_parts(a, sp.fmt, self.ftz)
+        kb, sb, mb, eb = float_parts(b, sp.fmt, self.ftz)
+        kc, sc, mc, ec = float_parts(c, sp.fmt, self.ftz)
         inf_times_zero = (ka == INF and kb == ZERO) or (kb == INF and ka == ZERO)
         if ka >= QNAN or kb >= QNAN or kc >= QNAN:
             bits, flags = self._nan(ka, kb, kc)
@@ -190,8 +168,8 @@ class Exact:
 
     def div(self, a: int, b: int):
         sp = self.sp
-        ka, sa, ma, ea = decode(a, sp, self.ftz)
-        kb, sb, mb, eb = decode(b, sp, self.ftz)
+        ka, sa, ma, ea = float_parts(a, sp.fmt, self.ftz)
+        kb, sb, mb, eb = float_parts(b, sp.fmt, self.ftz)
         if ka >= QNAN or kb >= QNAN:
             return self._nan(ka, kb)
         s = sa ^ sb
@@ -209,7 +187,7 @@ class Exact:
 
     def sqrt(self, a: int):
         sp = self.sp
-        ka, sa, ma, ea = decode(a, sp, self.ftz)
+        ka, sa, ma, ea = float_parts(a, sp.fmt, self.ftz)
         if ka >= QNAN:
             return self._nan(ka)
         if ka == ZERO:
@@ -230,8 +208,8 @@ class Exact:
         ``signaling``, invalid on any NaN, as compareSignalingLess), and minimumNumber / maximumNumber
         (a NaN loses to a number, -0 < +0)."""
         sp = self.sp
-        ka, sa, ma, ea = decode(a, sp, self.ftz)
-        kb, sb, mb, eb = decode(b, sp, self.ftz)
+        ka, sa, ma, ea = float_parts(a, sp.fmt, self.ftz)
+        kb, sb, mb, eb = float_parts(b, sp.fmt, self.ftz)
         nan_a, nan_b = ka >= QNAN, kb >= QNAN
         flags = NV if (SNAN in (ka, kb) or (signaling and (nan_a or nan_b))) else 0
         # operands as the unit sees them (subnormals flushed to zeros of their sign under ftz)
@@ -256,8 +234,7 @@ class Exact:
             if v == 0:
                 return 0, 0
             return round_pack(int(v < 0), abs(v), 0, False, self.sp, self.rounding, self.ftz)
-        ssp = FloatSpec(src)
-        k, s, m, e = decode(a, ssp, self.ftz)
+        k, s, m, e = float_parts(a, src, self.ftz)
         if not dst.is_float:
             return _to_int(k, s, m, e, dst.bits, self.rounding)
         sp = self.sp
@@ -490,7 +467,7 @@ def describe_value(bits: int, fmt: NumberFormat) -> str:
     if not fmt.is_float:
         v = bits - (1 << fmt.bits) if bits >> (fmt.bits - 1) & 1 else bits
         return f"{bits:#0{width + 2}x} ({v})"
-    kind, sign, m, e = decode(bits, FloatSpec(fmt))
+    kind, sign, m, e = float_parts(bits, fmt)
     if kind in (QNAN, SNAN):
         text = "sNaN" if kind == SNAN else "NaN"
     elif kind == INF:
