@@ -303,7 +303,8 @@ def float_parts(bits: int, fmt: NumberFormat, ftz: bool = False) -> tuple[int, i
 
 
 def decode_floats(bits, fmt: "NumberFormat | str") -> np.ndarray:
-    """float64 values of bit patterns of a floating-point format (exact where float64 holds them)."""
+    """float64 values of bit patterns of a floating-point format (exact where float64 holds them; beyond its
+    range, infinities of the sign)."""
     f = fmt if isinstance(fmt, NumberFormat) else get_format(fmt)
     out = []
     for b in np.asarray(bits, dtype=object).ravel().tolist():
@@ -314,7 +315,10 @@ def decode_floats(bits, fmt: "NumberFormat | str") -> np.ndarray:
         elif kind == INF:
             out.append(s * math.inf)
         else:
-            out.append(s * math.ldexp(m, e))
+            try:
+                out.append(s * math.ldexp(m, e))
+            except OverflowError:
+                out.append(s * math.inf)
     return np.asarray(out, dtype=np.float64)
 
 
@@ -326,7 +330,7 @@ def float_fields(bits, fmt: "NumberFormat | str") -> dict[str, np.ndarray]:
     b = np.asarray(bits, dtype=object)
     exp = (b >> frac_bits) & emax_field
     frac = b & ((1 << frac_bits) - 1)
-    sig = frac | np.where(exp != 0, 1 << frac_bits, 0).astype(object)
+    sig = frac | (np.where(exp != 0, 1, 0).astype(object) << frac_bits)
     cast = (lambda a: a.astype(np.uint64)) if f.bits <= 64 else (lambda a: a)
     return {"sign": cast((b >> (f.bits - 1)) & 1), "exponent": cast(exp), "fraction": cast(frac),
             "significand": cast(sig)}

@@ -1,7 +1,8 @@
 """Operand streams for switching activity: named distributions of the values an ALU sees, one after another.
 
 A distribution is written ``NAME[:P1,P2,...]`` (:data:`DISTRIBUTIONS`). ``uniform`` is uniformly random bits (what
-tables use); the others draw real values, which reach a port as
+paper-mode tables use), ``finite`` uniformly random finite floats (what ieee-mode tables use); the others draw
+real values, which reach a port as
 
 * integers of the port's width in two's complement (negative values wrap, out-of-range values clip), when no
   number format is given -- an int8 multiplier fed ``normal:0,20`` sees int8-quantized Gaussian weights;
@@ -44,7 +45,9 @@ class Param:
 
 #: name -> (parameters, description)
 DISTRIBUTIONS: dict[str, tuple[tuple[Param, ...], str]] = {
-    "uniform": ((), "uniformly random bits of the port (what transistor tables use)"),
+    "uniform": ((), "uniformly random bits of the port (what paper-mode transistor tables use)"),
+    "finite": ((), "floats: uniformly random finite values, every finite bit pattern of the format equally likely "
+                   "(NaN and infinity patterns redrawn; what ieee-mode tables use); integers: as uniform"),
     "normal": ((Param("mean", 0.0), Param("std", None, 0.0)), "Gaussian values N(mean, std)"),
     "relu-normal": ((Param("mean", 0.0), Param("std", None, 0.0)), "max(0, N(mean, std)): ReLU activations"),
     "sparse": ((Param("p", 0.5, 0.0, 1.0), Param("std", None, 0.0)), "0 with probability p, else N(0, std)"),
@@ -75,10 +78,13 @@ class Distribution:
 
     def sample(self, rng: np.random.Generator, n: int, width: int, fmt: NumberFormat | None) -> np.ndarray:
         """``n`` values for a port of ``width`` bits (``uint64``, object ints beyond 64 bits)."""
-        if self.name == "uniform":
-            if fmt is None or width == fmt.bits:
+        if self.name in ("uniform", "finite"):
+            if fmt is None:
                 return _uniform_bits(rng, n, width)
-            return _port_view(_uniform_bits(rng, n, fmt.bits), width, fmt)  # uniform patterns of the format
+            bits = _uniform_bits(rng, n, fmt.bits)  # uniform patterns of the format
+            if self.name == "finite":
+                bits = _redraw_nonfinite(rng, bits, fmt)
+            return _port_view(bits, width, fmt)
         ps = dict(zip((p.name for p in DISTRIBUTIONS[self.name][0]), self.params))
         std = ps.get("std")
         if std is None:
@@ -108,6 +114,22 @@ def _uniform_bits(rng, n, width) -> np.ndarray:
     for k in range(words.shape[1]):
         vals = vals + (words[:, k].astype(object) << (32 * k))
     return vals & ((1 << width) - 1)
+
+
+def _redraw_nonfinite(rng, bits: np.ndarray, fmt: NumberFormat) -> np.ndarray:
+    """``bits`` with every NaN or infinity pattern of ``fmt`` replaced by a fresh uniform draw until none is left
+    (at most a quarter of the patterns are non-finite, so this ends in a few rounds)."""
+    ones, frac_ones = (1 << fmt.exponent_bits) - 1, (1 << fmt.fraction_bits) - 1
+    while True:
+        fields = float_fields(bits, fmt)
+        bad = fields["exponent"] == ones
+        if fmt.nonfinite == "nan-only":
+            bad &= fields["fraction"] == frac_ones
+        bad = np.asarray(bad, dtype=bool)
+        k = int(bad.sum())
+        if not k:
+            return bits
+        bits[bad] = _uniform_bits(rng, k, fmt.bits)
 
 
 def _repeated(rng, n, std, ps):

@@ -84,8 +84,29 @@ def test_fields():
 ])
 def test_distribution_spelling(text, canon):
     assert parse_distribution(text).spec == canon
-    assert set(DISTRIBUTIONS) == {"uniform", "normal", "relu-normal", "sparse", "zeros", "constant", "repeated",
-                                  "lowbits", "sorted"}
+    assert set(DISTRIBUTIONS) == {"uniform", "finite", "normal", "relu-normal", "sparse", "zeros", "constant",
+                                  "repeated", "lowbits", "sorted"}
+
+
+@pytest.mark.parametrize("fmt", ["fp8-e4m3", "fp8-e5m2", "e2m3", "fp16", "fp64", "e15m112"])
+def test_finite_draws_every_finite_pattern_and_nothing_else(fmt):
+    f = get_format(fmt)
+    bits = parse_distribution("finite").sample(np.random.default_rng(0), 20_000, f.bits, f)
+    fields = float_fields(bits, f)
+    top = fields["exponent"] == (1 << f.exponent_bits) - 1
+    assert not top.any() if f.has_infinity else not (top & (fields["fraction"] == (1 << f.fraction_bits) - 1)).any()
+    if f.bits <= 64:
+        assert np.isfinite(decode_floats(bits, f)).all()
+    if f.bits <= 8:  # every finite pattern comes up, about equally often
+        counts = np.bincount(bits.astype(np.int64), minlength=1 << f.bits)
+        finite = np.isfinite(decode_floats(np.arange(1 << f.bits), f))
+        assert (counts[finite] > 0).all() and (counts[~finite] == 0).all()
+        assert counts[finite].max() < 3 * counts[finite].mean()
+    # the sign and the last fraction bit are fair coins
+    for k in (f.bits - 1, 0):
+        assert 0.45 < np.mean([(int(b) >> k) & 1 for b in bits]) < 0.55
+    uni = parse_distribution("finite").sample(np.random.default_rng(0), 100, 8, None)
+    assert np.array_equal(uni, parse_distribution("uniform").sample(np.random.default_rng(0), 100, 8, None))
 
 
 @pytest.mark.parametrize("text,msg", [
