@@ -3,7 +3,7 @@
     name = "my accelerator"
     description = "..."
     library = "static-cmos"            # built-in name or a path (relative to the profile file)
-    mode = "paper"
+    mode = "ieee"                      # the default; "paper" for the paper's accounting
     formats = ["bf16", "fp32", "e6m9"]
 
     [designs]                          # registered design names per role (defaults: the paper's)
@@ -17,7 +17,8 @@
     exponent_bits = 6
     mantissa_bits = 9                  # or significand_bits = 10 (hidden bit included)
 
-Built-in profiles live in ``gatesim/hardware/``: ``paper``, ``throughput``, ``edge-int8``.
+Built-in profiles live in ``gatesim/hardware/``: ``paper``, ``throughput``, ``edge-int8`` (paper mode),
+``gpu-like`` (ieee mode).
 """
 from __future__ import annotations
 
@@ -27,7 +28,7 @@ from pathlib import Path
 
 from .datafile import read_data_file
 from .formats import FormatError, NumberFormat, format_from_mapping, get_format
-from .tables import MODES, ROLES, DesignSelection, TableError, TransistorTable, build_table
+from .tables import DEFAULT_MODE, MODES, ROLES, DesignSelection, TableError, TransistorTable, build_table
 
 
 @dataclass(frozen=True)
@@ -37,7 +38,7 @@ class HardwareProfile:
     name: str
     selection: DesignSelection
     library: str
-    mode: str = "paper"
+    mode: str = DEFAULT_MODE
     formats: tuple[NumberFormat, ...] = ()
     description: str = ""
     source: str = ""
@@ -92,7 +93,7 @@ def profile_from_mapping(data: dict, source: str = "", base: Path | None = None)
         sel.check()
     except TableError as e:
         raise TableError(f"hardware profile {source}: {e}") from None
-    mode = data.get("mode", "paper")
+    mode = data.get("mode", DEFAULT_MODE)
     if mode not in MODES:
         raise TableError(f"hardware profile {source}: unknown mode {mode!r} (modes: {', '.join(MODES)})")
     names = data.get("formats", ["fp16", "bf16", "fp32", "fp64"])

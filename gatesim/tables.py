@@ -1,13 +1,15 @@
 """Transistors per basic operation and number format, read off gate-level netlists.
 
-A *mode* says how an operation on a format is assembled from circuits. The ``paper`` mode follows
-section II.B.2 of the transistor-operations paper (see :func:`paper_operation`). More modes (say,
-complete IEEE-754 units) register with :func:`register_mode` and reach every caller through
-:func:`build_table`'s ``mode`` argument.
+A *mode* says how an operation on a format is assembled from circuits. The ``ieee`` mode (the
+default, :mod:`gatesim.ieee_mode`) prices each operation as the complete IEEE 754 unit that performs
+it, optimized; the ``paper`` mode follows section II.B.2 of the transistor-operations paper (see
+:func:`paper_operation`): bare significand datapaths, as built. More modes register with
+:func:`register_mode` and reach every caller through :func:`build_table`'s ``mode`` argument.
 
 Each (operation, format) becomes one composite netlist whose sub-netlists are the selected designs;
-it is counted under the cell library and simulated under uniformly random operands for switching
-activity. Results are cached on disk per entry, keyed by a hash of everything that decides them.
+it is counted under the cell library and simulated under random operands for switching activity
+(uniformly random bits; for the packed float operands of the ieee mode, uniformly random finite
+values). Results are cached on disk per entry, keyed by a hash of everything that decides them.
 """
 from __future__ import annotations
 
@@ -29,14 +31,21 @@ from .errors import DesignError, GatesimError
 from .formats import NumberFormat, get_format
 from .library import CellLibrary, load_library
 from .netlist import Netlist
+from .operands import parse_distribution
+from .optimization import optimize
 from .simulation import switching_activity
 from circuits.registry import DEFAULT_DESIGNS as _DEFAULT  # the roles' vocabulary lives with the designs
 
+#: the basic operations (BOs) a model is counted in
 OPERATIONS = ("add", "sub", "mul", "div", "root", "compare")
+#: what a table may price: the BOs and ``fma`` (fused a * b + c, one rounding; where a mode has the unit: not
+#: the paper's), which prices a multiply-add pair of a dot product as one operation
+TABLE_OPERATIONS = OPERATIONS + ("fma",)
 # the roles (and the registry kinds that fill them) are circuits' vocabulary: circuits.registry.ROLES
 ROLES = ("adder", "multiplier", "divider", "root", "comparator", "shifter", "leading_zero_counter")
 TABLE_FORMAT = "gatesim-transistor-table/1"
 DEFAULT_FORMATS = ("fp16", "bf16", "fp32", "fp64")
+DEFAULT_MODE = "ieee"  # of build_table, `gatesim table` and hardware profiles that name no mode
 
 
 class TableError(GatesimError, ValueError):
@@ -97,10 +106,17 @@ class Composite:
         self.net = Netlist(name=name)
         self.components: dict[str, dict] = {}
         self.normalized: list[str] = []  # input ports whose top bit is 1 (normalized significands)
+        self.floats: dict[str, tuple[NumberFormat, bool]] = {}  # packed float ports -> (format, non-negative)
+        self.optimized = False  # count and simulate gatesim.optimize(net) instead of the netlist as built
 
-    def operand(self, name: str, width: int, normalized: bool = False) -> list:
+    def operand(self, name: str, width: int, normalized: bool = False, fmt: NumberFormat | None = None,
+                nonnegative: bool = False) -> list:
+        """An input port; ``fmt``: it takes packed patterns of that float format (switching activity draws
+        uniformly random finite values, ``nonnegative`` ones with the sign bit clear)."""
         if normalized:
             self.normalized.append(name)
+        if fmt is not None:
+            self.floats[name] = (fmt, nonnegative)
         return self.net.input(name, width)
 
     def component(self, role_name: str, selection: DesignSelection, role: str, width: int, **connections) -> dict:
@@ -158,6 +174,8 @@ def paper_operation(op: str, fmt: NumberFormat, sel: DesignSelection) -> Composi
     Integer formats (width w): add/sub on a w-bit adder, mul on a w x w multiplier, compare on a
     w-bit comparator; no divider or root units (None).
     """
+    if op == "fma":
+        return None  # the paper has no fused multiply-add
     p, e = fmt.significand_bits, fmt.exponent_bits
     c = Composite(f"{fmt.name}_{op}")
     net = c.net
@@ -186,7 +204,7 @@ def paper_operation(op: str, fmt: NumberFormat, sel: DesignSelection) -> Composi
         o = c.component("magnitude_comparator", sel, "comparator", w, a=c.operand("a", w), b=c.operand("b", w))
         return c.finish(**o)
     else:
-        raise TableError(f"unknown operation {op!r} (operations: {', '.join(OPERATIONS)})")
+        raise TableError(f"unknown operation {op!r} (operations: {', '.join(TABLE_OPERATIONS)})")
     if fmt.is_float:
         ea = c.operand("a_exp", e)
         if op == "root":
@@ -208,7 +226,7 @@ def paper_operation(op: str, fmt: NumberFormat, sel: DesignSelection) -> Composi
 @dataclass(frozen=True)
 class TableEntry:
     """One (operation, format): transistors, gates and logic depth of its composite netlist, and
-    switching activity per operation under uniformly random operands (transistor-weighted)."""
+    switching activity per operation under random operands (transistor-weighted; see :func:`build_entry`)."""
 
     operation: str
     format: str
@@ -249,8 +267,8 @@ class TransistorTable:
     def entry(self, operation: str, fmt: str) -> TableEntry:
         e = self.entries.get((operation, fmt))
         if e is None:
-            if operation not in OPERATIONS:
-                raise TableError(f"unknown operation {operation!r} (operations: {', '.join(OPERATIONS)})")
+            if operation not in TABLE_OPERATIONS:
+                raise TableError(f"unknown operation {operation!r} (operations: {', '.join(TABLE_OPERATIONS)})")
             have = sorted({f for _, f in self.entries})
             raise TableError(f"transistor table has no entry for {operation} on {fmt} (formats in it: {', '.join(have)})")
         return e
@@ -261,7 +279,7 @@ class TransistorTable:
 
     @property
     def operations(self) -> list[str]:
-        return [op for op in OPERATIONS if any(o == op for o, _ in self.entries)]
+        return [op for op in TABLE_OPERATIONS if any(o == op for o, _ in self.entries)]
 
     @property
     def format_names(self) -> list[str]:
@@ -303,7 +321,7 @@ class TransistorTable:
                 if isinstance(v, bool) or not isinstance(v, int) or v < 0:
                     raise TableError(f"transistor table entry {e.operation} on {e.format}: {name} must be a "
                                      f"non-negative integer, got {v!r}")
-            if e.operation not in OPERATIONS:
+            if e.operation not in TABLE_OPERATIONS:
                 raise TableError(f"transistor table entry has unknown operation {e.operation!r}")
         return cls(entries, selection=data.get("selection"), library=data.get("library", ""), mode=data.get("mode", ""),
                    formats=data.get("formats"), vectors=data.get("vectors", 0), name=data.get("name", ""))
@@ -399,25 +417,38 @@ def _entry_key(op, fmt: NumberFormat, sel: DesignSelection, lib: CellLibrary, mo
     return hashlib.sha256(json.dumps(doc, sort_keys=True, default=str).encode()).hexdigest()[:32]
 
 
-def build_entry(op: str, fmt: NumberFormat, sel: DesignSelection, lib: CellLibrary, mode: str = "paper",
+def build_entry(op: str, fmt: NumberFormat, sel: DesignSelection, lib: CellLibrary, mode: str = DEFAULT_MODE,
                 vectors: int = 20_000, seed: int = 0) -> TableEntry | None:
-    """Build, count and simulate one (operation, format); None where the mode has no unit for it."""
+    """Build, count and simulate one (operation, format); None where the mode has no unit for it.
+
+    Switching activity: ``vectors`` operands per input port, seeded, uniformly random bits (the top bit
+    set on a normalized significand port), or on a packed float port uniformly random finite values of
+    its format (operand distribution ``finite``: every finite bit pattern equally likely, NaNs and
+    infinities never drawn; sign bit clear on a non-negative port, the operand of a square root)."""
     fn = MODES.get(mode)
     if fn is None:
         raise TableError(f"unknown accounting mode {mode!r} (modes: {', '.join(MODES)})")
     comp = fn(op, fmt, sel)
     if comp is None:
         return None
-    counts = count(comp.net, lib)
+    net = optimize(comp.net) if comp.optimized else comp.net
+    counts = count(net, lib)
     rng = np.random.default_rng(seed)
     operands = {}
-    for port, bits in comp.net.inputs.items():
+    for port, bits in net.inputs.items():
         w = len(bits)
-        vals = _random_values(rng, w, vectors)
+        if port in comp.floats:
+            pfmt, nonnegative = comp.floats[port]
+            vals = parse_distribution("finite").sample(rng, vectors, w, pfmt)
+            if nonnegative:
+                mask = (1 << (w - 1)) - 1
+                vals = vals & (np.uint64(mask) if vals.dtype == np.uint64 else mask)
+        else:
+            vals = _random_values(rng, w, vectors)
         if port in comp.normalized:
             vals = vals | (1 << (w - 1))
         operands[port] = vals
-    act = switching_activity(comp.net, library=lib, **operands)
+    act = switching_activity(net, library=lib, **operands)
     return TableEntry(op, fmt.name, counts.transistors, counts.gate_count, counts.logic_depth,
                       round(act.mean_toggles, 6), round(act.mean_weighted_toggles, 6), comp.components)
 
@@ -434,9 +465,9 @@ def _random_values(rng, width: int, n: int) -> np.ndarray:
 def build_table(
     selection: DesignSelection | None = None,
     library: "str | CellLibrary" = "paper",
-    mode: str = "paper",
+    mode: str = DEFAULT_MODE,
     formats: Iterable["str | NumberFormat"] = DEFAULT_FORMATS,
-    operations: Iterable[str] = OPERATIONS,
+    operations: Iterable[str] = TABLE_OPERATIONS,
     vectors: int = 20_000,
     seed: int = 0,
     cache: "bool | str | Path" = True,
@@ -457,8 +488,8 @@ def build_table(
     fmts = [f if isinstance(f, NumberFormat) else get_format(f) for f in formats]
     ops = list(operations)
     for op in ops:
-        if op not in OPERATIONS:
-            raise TableError(f"unknown operation {op!r} (operations: {', '.join(OPERATIONS)})")
+        if op not in TABLE_OPERATIONS:
+            raise TableError(f"unknown operation {op!r} (operations: {', '.join(TABLE_OPERATIONS)})")
     cache_dir = None if cache is False else (default_cache_dir() if cache is True else Path(cache))
     if cache_dir is not None:
         cache_dir = cache_dir / "tables"
@@ -494,3 +525,6 @@ def build_table(
         entries, selection=sel.to_dict(), library=lib.name, mode=mode,
         formats={f.name: f.to_dict() for f in fmts}, vectors=vectors, name=name,
     )
+
+
+from . import ieee_mode  # noqa: E402,F401  (registers the ieee mode)

@@ -42,8 +42,8 @@ def test_estimate_table_errors(tmp_path):
 def test_estimate_with_hardware_profile(tmp_path, monkeypatch):
     monkeypatch.setenv("GATESIM_CACHE_DIR", str(tmp_path))
     prof = tmp_path / "p.toml"
-    prof.write_text('name = "small"\nlibrary = "static-cmos"\nformats = ["fp16"]\n[designs]\nadder = "kogge-stone-adder"\n'
-                    'multiplier = "dadda-multiplier"\nroot = "digit-recurrence-sqrt"\n')
+    prof.write_text('name = "small"\nlibrary = "static-cmos"\nmode = "paper"\nformats = ["fp16"]\n[designs]\n'
+                    'adder = "kogge-stone-adder"\nmultiplier = "dadda-multiplier"\nroot = "digit-recurrence-sqrt"\n')
     r = _estimate("paper-dnn", "--width", "5", "--activation", "tanh", "--hardware", str(prof), "--json")
     assert r.exit_code == 0, r.output
     total = json.loads(r.output)["total"]

@@ -12,6 +12,7 @@ from gatesim.hardware import builtin_profiles, load_hardware
 from gatesim.tables import DesignSelection, TableError, TransistorTable, build_table
 
 FAST = dict(vectors=2000, cache=False)
+PAPER = dict(mode="paper", **FAST)  # the paper's accounting (the default mode is ieee: tests/test_ieee_tables.py)
 
 
 @pytest.fixture(scope="module")
@@ -67,7 +68,7 @@ def test_entry_fields(paper_table):
 
 
 def test_integer_formats_have_no_divider_or_root():
-    tab = build_table(formats=("int8",), **FAST)
+    tab = build_table(formats=("int8",), **PAPER)
     assert tab.operations == ["add", "sub", "mul", "compare"]
     assert tab.transistors("mul", "int8") == t("booth-wallace-multiplier", 8)
     with pytest.raises(TableError, match="no entry for div on int8"):
@@ -75,10 +76,10 @@ def test_integer_formats_have_no_divider_or_root():
 
 
 def test_selection_changes_the_table():
-    ks = build_table(DesignSelection(adder="kogge-stone-adder"), formats=("fp32",), operations=("add",), **FAST)
+    ks = build_table(DesignSelection(adder="kogge-stone-adder"), formats=("fp32",), operations=("add",), **PAPER)
     assert ks.transistors("add", "fp32") == t("kogge-stone-adder", 24)
     params = build_table(DesignSelection(multiplier="dadda-multiplier", params={"multiplier": {"adder": "kogge-stone-adder"}}),
-                         library="static-cmos", formats=("bf16",), operations=("mul",), **FAST)
+                         library="static-cmos", formats=("bf16",), operations=("mul",), **PAPER)
     assert params.transistors("mul", "bf16") == (t("dadda-multiplier", 8, "static-cmos", adder="kogge-stone-adder")
                                                  + t("ripple-carry-adder", 8, "static-cmos") + 12)
 
@@ -107,7 +108,7 @@ def test_cache_hits_and_invalidates(tmp_path, monkeypatch):
     calls = []
     real = tables.build_entry
     monkeypatch.setattr(tables, "build_entry", lambda *a, **k: calls.append(a[:2]) or real(*a, **k))
-    kw = dict(formats=("fp16",), operations=("add", "mul"), vectors=500, cache=tmp_path)
+    kw = dict(formats=("fp16",), operations=("add", "mul"), mode="paper", vectors=500, cache=tmp_path)
     first = build_table(**kw)
     assert len(calls) == 2
     again = build_table(**kw)
@@ -170,7 +171,7 @@ def test_custom_profile_round_trips(tmp_path):
         (PROFILE.replace('"bf16", "e6m9"', '"bf16", "fp12"'), "unknown number format 'fp12'"),
         (PROFILE.replace('adder = "kogge-stone-adder"', 'adder = "magnitude-comparator"'), "is a registered comparator, not a adder"),
         (PROFILE + "\n[oops\n", "malformed TOML"),
-        (PROFILE.replace('mode = "paper"', 'mode = "ieee"'), "unknown mode 'ieee'"),
+        (PROFILE.replace('mode = "paper"', 'mode = "fancy"'), "unknown mode 'fancy'"),
         (PROFILE.replace("[designs.params]", "[designs.params]\nmultiplier2 = {}"), "unknown role 'multiplier2'"),
     ],
 )
@@ -184,11 +185,12 @@ def test_bad_profiles_exit_2(tmp_path, text, message):
 
 def test_cli_table_flags_and_csv():
     r = CliRunner().invoke(cli, ["table", "--adder", "kogge-stone-adder", "--formats", "fp16", "--operations", "add,sub",
-                                 "--vectors", "1000", "--no-cache", "--csv"])
+                                 "--mode", "paper", "--vectors", "1000", "--no-cache", "--csv"])
     assert r.exit_code == 0, r.output
     lines = r.output.strip().splitlines()
     assert lines[1].startswith(f"add,fp16,{t('kogge-stone-adder', 11)},")
-    r = CliRunner().invoke(cli, ["table", "--formats", "fp32", "--operations", "add", "--vectors", "1000", "--no-cache"])
+    r = CliRunner().invoke(cli, ["table", "--formats", "fp32", "--operations", "add", "--mode", "paper", "--vectors", "1000",
+                                 "--no-cache"])
     assert r.exit_code == 0 and "240" in r.output and "weighted toggles/op" in r.output
     r = CliRunner().invoke(cli, ["table", "--hardware", "paper", "--adder", "kogge-stone-adder"])
     assert r.exit_code == 2 and "drop the other flags" in r.output
@@ -199,7 +201,7 @@ def test_cli_table_flags_and_csv():
 def test_unwritable_cache_is_a_warning(tmp_path, capsys):
     blocker = tmp_path / "file"
     blocker.write_text("not a directory")
-    tab = build_table(formats=("fp16",), operations=("add",), vectors=500, cache=blocker)
+    tab = build_table(formats=("fp16",), operations=("add",), mode="paper", vectors=500, cache=blocker)
     assert tab.transistors("add", "fp16") == t("ripple-carry-adder", 11)
     assert "cannot write the table cache" in capsys.readouterr().err
 
@@ -209,7 +211,7 @@ def test_design_out_of_range_names_the_entry():
 
     wide = NumberFormat("e8m60", "float", 8, 61)
     with pytest.raises(TableError, match="root on e8m60: .*newton-raphson-sqrt: width 61 is out of range"):
-        build_table(formats=(wide,), operations=("root",), **FAST)
+        build_table(formats=(wide,), operations=("root",), **PAPER)
 
 
 PLUGIN = """
@@ -235,7 +237,7 @@ def test_editing_a_plugin_design_invalidates_the_cache(tmp_path, monkeypatch):
     mod = tmp_path / "cache_test_plugin.py"
     mod.write_text("EXTRA = False\n" + PLUGIN)
     importlib.import_module("cache_test_plugin")
-    kw = dict(formats=("int8",), operations=("add",), vectors=500, cache=tmp_path / "cache")
+    kw = dict(formats=("int8",), operations=("add",), mode="paper", vectors=500, cache=tmp_path / "cache")
     sel = DesignSelection(adder="cache-test-adder")
     assert build_table(sel, **kw).transistors("add", "int8") == 80
     mod.write_text("EXTRA = True\n" + PLUGIN)  # eight BUFs (4 transistors each under paper) more

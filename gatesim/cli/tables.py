@@ -7,7 +7,7 @@ from .base import _emit, _fail_usage, _params, _positive, _table, cli
 
 
 @cli.command("table")
-@click.option("--hardware", "-H", metavar="FILE|NAME", help="Hardware profile (TOML file or built-in: paper, throughput, edge-int8).")
+@click.option("--hardware", "-H", metavar="FILE|NAME", help="Hardware profile (TOML file or built-in: gpu-like, paper, throughput, edge-int8).")
 @click.option("--adder", help="Registered adder design (default ripple-carry-adder).")
 @click.option("--multiplier", help="Registered multiplier design (default booth-wallace-multiplier).")
 @click.option("--divider", help="Registered divider design (default srt-divider).")
@@ -16,9 +16,10 @@ from .base import _emit, _fail_usage, _params, _positive, _table, cli
 @click.option("--param", "role_params", multiple=True, metavar="ROLE.KEY=VALUE",
               help="Parameter of one role's design, e.g. multiplier.adder=kogge-stone-adder (repeatable).")
 @click.option("--library", "-l", help="Cell library (default paper).")
-@click.option("--mode", help="Accounting mode (default paper).")
+@click.option("--mode", help="Accounting mode: ieee (complete IEEE 754 units, optimized; default) or paper.")
 @click.option("--formats", "-f", metavar="LIST", help="Comma-separated formats, e.g. fp16,bf16,fp32.")
-@click.option("--operations", metavar="LIST", help="Comma-separated operations (default: add,sub,mul,div,root,compare).")
+@click.option("--operations", metavar="LIST",
+              help="Comma-separated operations (default: add,sub,mul,div,root,compare,fma; fma in the ieee mode only).")
 @click.option("--vectors", type=int, default=20_000, show_default=True, callback=_positive,
               help="Random operands per entry for switching activity.")
 @click.option("--no-cache", is_flag=True, help="Rebuild every entry instead of reading the on-disk cache.")
@@ -29,14 +30,14 @@ def table_cmd(hardware, adder, multiplier, divider, root, comparator, role_param
               vectors, no_cache, as_json, as_csv, output):
     """Transistors per basic operation and number format, from gate-level netlists."""
     from ..hardware import load_hardware
-    from ..tables import DEFAULT_FORMATS, OPERATIONS, DesignSelection, build_table
+    from ..tables import DEFAULT_FORMATS, DEFAULT_MODE, TABLE_OPERATIONS, DesignSelection, build_table
 
     if as_json and as_csv:
         _fail_usage("choose one of --json and --csv")
     flags = {"adder": adder, "multiplier": multiplier, "divider": divider, "root": root, "comparator": comparator}
     chosen = {k: v for k, v in flags.items() if v}
     fmt_list = [f.strip() for f in formats.split(",") if f.strip()] if formats is not None else None
-    ops = [o.strip() for o in operations.split(",") if o.strip()] if operations is not None else list(OPERATIONS)
+    ops = [o.strip() for o in operations.split(",") if o.strip()] if operations is not None else list(TABLE_OPERATIONS)
     if fmt_list == [] or ops == []:
         _fail_usage("--formats and --operations need at least one name each")
     params = _role_params(role_params)
@@ -48,7 +49,7 @@ def table_cmd(hardware, adder, multiplier, divider, root, comparator, role_param
     else:
         sel = DesignSelection(**chosen, params=params)
         sel.check()
-        tab = build_table(sel, library or "paper", mode or "paper", fmt_list or DEFAULT_FORMATS, ops,
+        tab = build_table(sel, library or "paper", mode or DEFAULT_MODE, fmt_list or DEFAULT_FORMATS, ops,
                           vectors=vectors, cache=not no_cache)
     if not tab.entries:
         raise click.ClickException(f"mode {tab.mode!r} has no unit for {', '.join(ops)} on {', '.join(tab.formats)}")
