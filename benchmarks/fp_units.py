@@ -9,7 +9,11 @@ the speed targets of issue 10, in one run.
 * Speed: build + optimize + count of the fp64 FMA (target < 3 s); fp32 multiplies simulated on one
   core, by the numba kernel alone and through ``simulate()`` with packing (target >= 5M ops/s).
 
-Run: python benchmarks/fp_units.py [--formats fp16,bf16,fp32,fp64] [--units fp-adder,...] [--speed-only]
+``--hardware gpu-like`` builds the units of a hardware profile's designs instead (the library stays
+yosys-cmos, HardFloat's).
+
+Run: python benchmarks/fp_units.py [--formats fp16,bf16,fp32,fp64] [--units fp-adder,...] [--hardware NAME]
+     [--speed-only]
 """
 from __future__ import annotations
 
@@ -39,15 +43,17 @@ def convert_params(fmt: str) -> dict:
     return {"to": "fp32" if fmt != "fp32" else "fp16"}
 
 
-def counts(units, formats):
+def counts(units, formats, designs=None):
     opt = "optimized" if OPTIMIZE else "as built (gatesim.optimize not available)"
-    print(f"Transistors under yosys-cmos, {opt}; fp-convert converts to fp32 (fp32 to fp16)\n")
+    print(f"Transistors under yosys-cmos, {opt}; fp-convert converts to fp32 (fp32 to fp16); designs: "
+          f"{designs or 'the defaults'}\n")
     print("| unit | format | gates | logic depth | transistors | raw | HardFloat | ours / HardFloat | build (s) |")
     print("|---|---|---:|---:|---:|---:|---:|---:|---:|")
     for unit in units:
         for fmt in formats:
             t0 = time.perf_counter()
-            net = circuits.build(unit, format=fmt, **(convert_params(fmt) if unit == "fp-convert" else {}))
+            roles = {r: v for r, v in (designs or {}).items() if r in circuits.get(unit).roles}
+            net = circuits.build(unit, format=fmt, **roles, **(convert_params(fmt) if unit == "fp-convert" else {}))
             raw = count(net, "yosys-cmos")
             c = count(OPTIMIZE(net), "yosys-cmos") if OPTIMIZE else raw
             dt = time.perf_counter() - t0
@@ -93,10 +99,16 @@ def main():
     ap.add_argument("--formats", default="fp16,bf16,fp32,fp64")
     ap.add_argument("--units", default=",".join(UNITS))
     ap.add_argument("--vectors", type=int, default=4_000_000, help="operand pairs for the simulation speed")
+    ap.add_argument("--hardware", help="build the units of this hardware profile's designs (e.g. gpu-like)")
     ap.add_argument("--speed-only", action="store_true")
     args = ap.parse_args()
+    designs = None
+    if args.hardware:
+        from gatesim.hardware import load_hardware
+
+        designs = load_hardware(args.hardware).selection.choices
     if not args.speed_only:
-        counts(args.units.split(","), args.formats.split(","))
+        counts(args.units.split(","), args.formats.split(","), designs)
     speed(args.vectors)
 
 

@@ -162,7 +162,7 @@ def test_activity(run):
 def test_plugins_reach_table_and_estimate(run, plugin_path, tmp_path, monkeypatch):
     monkeypatch.setenv("GATESIM_CACHE_DIR", str(tmp_path))
     r = run("--plugin", "my_designs", "table", "--adder", "plugin-adder", "--formats", "int8", "--operations", "add",
-            "--vectors", "500", "--csv")
+            "--mode", "paper", "--vectors", "500", "--csv")
     assert r.exit_code == 0, r.output
     assert "add,int8,80," in r.output
 

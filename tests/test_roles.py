@@ -38,7 +38,8 @@ def test_build_role_passes_down_and_own_params_win():
 
 def test_table_passes_the_selection_down():
     sel = DesignSelection(adder="kogge-stone-adder", multiplier="dadda-multiplier")
-    tab = build_table(sel, "static-cmos", formats=("fp16",), operations=("mul", "root", "div"), vectors=500, cache=False)
+    tab = build_table(sel, "static-cmos", "paper", formats=("fp16",), operations=("mul", "root", "div"), vectors=500,
+                      cache=False)
     assert tab.entry("root", "fp16").components["significand_root"] == {
         "design": "newton-raphson-sqrt", "width": 11, "multiplier": "dadda-multiplier", "adder": "kogge-stone-adder"}
     assert tab.entry("mul", "fp16").components["significand_multiplier"]["adder"] == "kogge-stone-adder"
