@@ -188,7 +188,8 @@ def test_estimate_with_gpu_like_profile():
     total = report["total"]
     tab = load_hardware("gpu-like").build_table(["fp32"])  # the same entries, from the cache the estimate filled
     t = tab.transistors
-    pairs = report.get("by_format", {}).get("fp32", {}).get("fma_pairs", 0)  # priced as FMAs where counted
+    pairs = report["by_format"]["fp32"]["fma_pairs"]  # the Linear layers' multiply-adds, priced as FMAs
+    assert pairs > 0
     want = sum(total[op] * t(op, "fp32") for op in tables.OPERATIONS) - pairs * (t("mul", "fp32") + t("add", "fp32")
                                                                                 - t("fma", "fp32"))
     assert total["tos"] == want > 0

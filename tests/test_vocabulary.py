@@ -51,7 +51,7 @@ def test_cli_unknown_multiplier_suggests(tmp_path):
 def test_table_per_role_parameters_reach_the_design_and_the_csv():
     key = "adder"
     args = ["table", "--multiplier", "dadda-multiplier", "--param", f"multiplier.{key}=kogge-stone-adder",
-            "--formats", "bf16", "--operations", "mul", "--vectors", "500", "--no-cache", "--csv"]
+            "--formats", "bf16", "--operations", "mul", "--vectors", "500", "--no-cache", "--csv", "--mode", "paper"]
     r = CliRunner().invoke(cli, args)
     assert r.exit_code == 0, r.output
     rows = list(csv.DictReader(io.StringIO(r.output)))
@@ -98,6 +98,6 @@ def test_design_that_is_a_library_cell_is_priced_as_the_cell():
 def test_build_table_csv_keeps_parameters():
     key = "adder"
     sel = DesignSelection(multiplier="wallace-multiplier", params={"multiplier": {key: "kogge-stone-adder"}})
-    tab = build_table(sel, formats=("bf16",), operations=("mul",), vectors=300, cache=False)
+    tab = build_table(sel, mode="paper", formats=("bf16",), operations=("mul",), vectors=300, cache=False)
     text = tab.to_csv()
     assert f"wallace-multiplier@8({key}=kogge-stone-adder)" in text
