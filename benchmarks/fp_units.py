@@ -27,8 +27,8 @@ import numpy as np
 
 import circuits
 import gatesim
-from gatesim import compile_netlist, count, kernels, simulate
-from gatesim.simulation import CHUNK_WORDS, pack_inputs
+from gatesim import compile_netlist, count, simulate
+from gatesim.simulation import pack_inputs, set_threads, simulate_planes
 
 HARDFLOAT = {  # Yosys raw `stat -tech cmos` transistors of HardFloat's units (issue 10)
     ("fp-adder", "fp16"): 10_694, ("fp-multiplier", "fp16"): 12_550,
@@ -79,12 +79,13 @@ def speed(vectors: int):
     rng = np.random.default_rng(0)
     a = rng.integers(0, 1 << 32, vectors, dtype=np.uint64)
     b = rng.integers(0, 1 << 32, vectors, dtype=np.uint64)
+    set_threads(1)  # one core
     simulate(net, a=a[:4096], b=b[:4096])  # compile the kernels
     best_k = best_s = float("inf")
     planes, n = pack_inputs(cn, {"a": a, "b": b})
     for _ in range(3):
         t0 = time.perf_counter()
-        kernels.simulate_planes(cn.op, cn.fanin, cn.n_inputs, cn.n_sources, cn.output_slots, planes, n, CHUNK_WORDS, False)
+        simulate_planes(cn, planes, n, threads=1)
         best_k = min(best_k, time.perf_counter() - t0)
         t0 = time.perf_counter()
         simulate(net, a=a, b=b)
