@@ -28,7 +28,8 @@ from pathlib import Path
 
 from .datafile import read_data_file
 from .formats import FormatError, NumberFormat, format_from_mapping, get_format
-from .tables import DEFAULT_MODE, MODES, ROLES, DesignSelection, TableError, TransistorTable, build_table
+from .tables import (DEFAULT_FORMATS, DEFAULT_LIBRARY, DEFAULT_MODE, MODES, ROLES, DesignSelection, TableError,
+                     TransistorTable, build_table)
 
 
 @dataclass(frozen=True)
@@ -50,6 +51,13 @@ class HardwareProfile:
         custom = {f.name: f for f in self.formats}
         fmts = self.formats if formats is None else [f if isinstance(f, NumberFormat) else get_format(f, custom) for f in formats]
         return build_table(self.selection, self.library, self.mode, fmts, name=self.name, **kwargs)
+
+
+def default_profile(formats=DEFAULT_FORMATS) -> HardwareProfile:
+    """What ``gatesim table`` builds with no flags: the default designs and library in the default mode (ieee).
+    ``gatesim estimate`` prices with it when given no ``--hardware`` or ``--table``."""
+    return HardwareProfile("default", DesignSelection(), DEFAULT_LIBRARY, DEFAULT_MODE,
+                           tuple(get_format(f) for f in formats), "gatesim's defaults (gatesim table with no flags)", "defaults")
 
 
 def builtin_profiles() -> list[str]:
@@ -107,7 +115,7 @@ def profile_from_mapping(data: dict, source: str = "", base: Path | None = None)
         formats = tuple(get_format(n, custom) for n in names)
     except FormatError as e:
         raise TableError(f"hardware profile {source}: {e}") from None
-    library = data.get("library", "paper")
+    library = data.get("library", DEFAULT_LIBRARY)
     if base is not None and (library.endswith(".toml") or library.endswith(".json")) and not Path(library).is_absolute():
         library = str(base / library)
     from .library import load_library

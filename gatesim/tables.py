@@ -44,6 +44,7 @@ TABLE_OPERATIONS = OPERATIONS + ("fma",)
 # the roles (and the registry kinds that fill them) are circuits' vocabulary: circuits.registry.ROLES
 ROLES = ("adder", "multiplier", "divider", "root", "comparator", "shifter", "leading_zero_counter")
 TABLE_FORMAT = "gatesim-transistor-table/1"
+DEFAULT_LIBRARY = "paper"  # the cell library of a table, profile or estimate that names none
 DEFAULT_FORMATS = ("fp16", "bf16", "fp32", "fp64")
 DEFAULT_MODE = "ieee"  # of build_table, `gatesim table` and hardware profiles that name no mode
 
@@ -464,7 +465,7 @@ def _random_values(rng, width: int, n: int) -> np.ndarray:
 
 def build_table(
     selection: DesignSelection | None = None,
-    library: "str | CellLibrary" = "paper",
+    library: "str | CellLibrary" = DEFAULT_LIBRARY,
     mode: str = DEFAULT_MODE,
     formats: Iterable["str | NumberFormat"] = DEFAULT_FORMATS,
     operations: Iterable[str] = TABLE_OPERATIONS,

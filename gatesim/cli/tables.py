@@ -30,7 +30,7 @@ def table_cmd(hardware, adder, multiplier, divider, root, comparator, role_param
               vectors, no_cache, as_json, as_csv, output):
     """Transistors per basic operation and number format, from gate-level netlists."""
     from ..hardware import load_hardware
-    from ..tables import DEFAULT_FORMATS, DEFAULT_MODE, TABLE_OPERATIONS, DesignSelection, build_table
+    from ..tables import DEFAULT_FORMATS, DEFAULT_LIBRARY, DEFAULT_MODE, TABLE_OPERATIONS, DesignSelection, build_table
 
     if as_json and as_csv:
         _fail_usage("choose one of --json and --csv")
@@ -49,7 +49,7 @@ def table_cmd(hardware, adder, multiplier, divider, root, comparator, role_param
     else:
         sel = DesignSelection(**chosen, params=params)
         sel.check()
-        tab = build_table(sel, library or "paper", mode or DEFAULT_MODE, fmt_list or DEFAULT_FORMATS, ops,
+        tab = build_table(sel, library or DEFAULT_LIBRARY, mode or DEFAULT_MODE, fmt_list or DEFAULT_FORMATS, ops,
                           vectors=vectors, cache=not no_cache)
     if not tab.entries:
         raise click.ClickException(f"mode {tab.mode!r} has no unit for {', '.join(ops)} on {', '.join(tab.formats)}")
@@ -118,7 +118,8 @@ def table_formats(names, profile=None) -> list:
 
 def _estimate_command() -> click.Command:
     """``gatesim estimate``: the models room's command plus ``--table`` / ``--hardware`` for TOs. Without either,
-    the built-in ``paper`` profile prices every format the model's ops use (entries built on demand, cached)."""
+    :func:`gatesim.hardware.default_profile` (ieee mode) prices every format the model's ops use (entries built on
+    demand, cached)."""
     from ..models.cli import estimate
 
     def callback(table, hardware, no_tos, **kwargs):
@@ -132,9 +133,9 @@ def _estimate_command() -> click.Command:
 
             ctx.obj = dict(ctx.obj or {}, transistor_table=TransistorTable.load(table))
         elif not no_tos:
-            from ..hardware import load_hardware
+            from ..hardware import default_profile, load_hardware
 
-            prof = load_hardware(hardware or "paper")
+            prof = load_hardware(hardware) if hardware else default_profile()
 
             def table_for(formats):
                 return prof.build_table(table_formats(list(formats), prof))
@@ -145,8 +146,9 @@ def _estimate_command() -> click.Command:
     params = list(estimate.params) + [
         click.Option(["--table"], type=click.Path(dir_okay=False), help="Transistor table JSON (from `gatesim table --json`) for TOs."),
         click.Option(["--hardware"], metavar="FILE|NAME",
-                     help="Hardware profile whose transistor table prices TOs (default: paper; the table covers "
-                          "every format the model uses, built on demand and cached)."),
+                     help="Hardware profile whose transistor table prices TOs (default: gatesim's defaults, as "
+                          "`gatesim table` with no flags; the table covers every format the model uses, built on "
+                          "demand and cached)."),
         click.Option(["--no-tos"], is_flag=True, help="Count only: no transistor table, no TOs column."),
     ]
     return click.Command("estimate", params=params, callback=callback, help=estimate.help, short_help=estimate.short_help)
