@@ -2,7 +2,7 @@
 
 Engine API: :class:`Netlist`, :func:`compile_netlist`, :func:`count`, :func:`simulate`,
 :func:`switching_activity`, :func:`verify`, :class:`CellLibrary`, :func:`load_library`,
-:func:`to_verilog`, :func:`optimize`.
+:func:`to_verilog`, :func:`optimize`, :func:`prove_multiplier`, :func:`prove_adder`.
 """
 from .cells import register_cell, registered_cells
 from .compile import CompiledNetlist, compile_netlist
@@ -12,6 +12,7 @@ from .export import from_json, to_json, to_verilog
 from .library import CellLibrary, builtin_libraries, load_library
 from .netlist import Netlist, validate
 from .optimization import optimize, remove_unused
+from .prove import ProofResult, prove_adder, prove_arithmetic, prove_multiplier, prove_subtractor
 from .simulation import Activity, simulate, switching_activity
 from .verify import VerifyResult, verify
 
@@ -22,5 +23,6 @@ __all__ = [
     "CellLibrary", "load_library", "builtin_libraries", "simulate", "switching_activity", "Activity",
     "verify", "VerifyResult", "to_verilog", "to_json", "from_json",
     "optimize", "remove_unused", "register_cell", "registered_cells",
+    "prove_multiplier", "prove_adder", "prove_subtractor", "prove_arithmetic", "ProofResult",
     "GatesimError", "NetlistError", "LibraryError", "DesignError", "SimulationError",
 ]

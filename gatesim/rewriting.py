@@ -376,6 +376,7 @@ class Rewriter:
     def __post_init__(self):
         self.a = _Analysis(self.c)
         self.vanish: dict[int, set] = {}
+        self._gate_polys: dict = {}
 
     # -- units -----------------------------------------------------------------------------
     def _units(self, roots) -> list[Unit]:
@@ -468,17 +469,22 @@ class Rewriter:
                 self.stats.vanishing_pairs += 1
         self.stats.seconds_analysis += time.perf_counter() - t0
 
-    def _proves_zero(self, x: int, y: int, max_steps: int = 48, max_monomials: int = 256) -> bool:
+    def _proves_zero(self, x: int, y: int, max_steps: int = 24, max_monomials: int = 128) -> bool:
         """Prove x*y = 0 for every input by a bounded gate-level rewriting (with known pairs)."""
         a = self.a
+        n_inputs = self.c.n_inputs
         poly = {frozenset((x, y)): 1}
+        queued = {v for v in (x, y) if v >= n_inputs}
+        heap = [-v for v in queued]
+        heapq.heapify(heap)
         for _ in range(max_steps):
             if not poly:
                 return True
-            top = max((v for m in poly for v in m if not a.is_input(v)), default=None)
-            if top is None:
-                return False
-            gp = a.gate_poly(top)
+            if not heap:
+                return False  # only inputs left, and not zero
+            top = -heapq.heappop(heap)
+            queued.discard(top)
+            gp = self._gate_poly(top)
             for m in [m for m in poly if top in m]:
                 coef = poly.pop(m)
                 rest = m - {top}
@@ -489,11 +495,21 @@ class Rewriter:
                     v = poly.get(nm, 0) + coef * tc
                     if v:
                         poly[nm] = v
+                        for t in tm:
+                            if t >= n_inputs and t not in queued:
+                                queued.add(t)
+                                heapq.heappush(heap, -t)
                     else:
                         del poly[nm]
             if len(poly) > max_monomials:
                 return False
         return not poly
+
+    def _gate_poly(self, s: int) -> list:
+        gp = self._gate_polys.get(s)
+        if gp is None:
+            gp = self._gate_polys[s] = self.a.gate_poly(s)
+        return gp
 
     def _vanishes(self, nm, tm) -> bool:
         """Whether monomial ``nm`` holds a proven vanishing pair with a member in ``tm``."""
@@ -532,9 +548,15 @@ class Rewriter:
         van = self.vanish
         local = {m: P[m] for o in u.outputs for m in occ.get(o, ()) if m in P}
         before = len(local)
+        work = 0
         for o in u.outputs:
             sub = u.polys[o]
             for m in [m for m in local if o in m]:
+                work += 1
+                if (work & 4095) == 0 and time.perf_counter() > self.deadline:
+                    raise Abort("time limit reached")
+                if len(local) > self.max_monomials:
+                    raise Abort(f"monomial limit reached ({self.max_monomials} monomials)")
                 coef = local.pop(m)
                 rest = m - {o}
                 for tm, tc in sub:
