@@ -20,6 +20,8 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 
+import numpy as np
+
 from .compile import compile_netlist
 from .errors import NetlistError
 from .netlist import Netlist
@@ -97,7 +99,7 @@ def prove_arithmetic(net: Netlist, outputs: list[str], terms: list[Term], *, tim
     every input. ``terms``: ``(coefficient, ((port, signed), ...))``; a signed word is two's
     complement. Input ports that no term names are free: the claim must hold for all their values.
 
-    ``presimulate``: random vectors (besides edge cases) simulated first, so a plain bug is
+    ``presimulate``: random vectors simulated first, so a plain bug is
     reported at once with its failing vector (0: rewrite straight away). ``timeout`` (seconds) and
     ``max_monomials`` bound the rewriting; ``progress(units_done, units_total)`` follows it.
     """
@@ -112,11 +114,11 @@ def prove_arithmetic(net: Netlist, outputs: list[str], terms: list[Term], *, tim
     rw = Rewriter(c, modulus, max_monomials=max_monomials, deadline=t0 + timeout)
     result = ProofResult(design=design, claim=claim, status="unknown")
     if presimulate:
-        found = _search_by_simulation(net, outputs, terms, width, presimulate)
+        found = _search_by_simulation(net, outputs, terms, width, presimulate, edge_cases=False)
         if found is not None:
             result.status = "not_equal"
             result.counterexample = found
-            result.reason = f"simulation found a counterexample (edge cases + {presimulate} random vectors, before rewriting)"
+            result.reason = f"simulation of {presimulate} random vectors found a counterexample (before rewriting)"
             result.seconds = time.perf_counter() - t0
             return result
     try:
@@ -259,9 +261,11 @@ def _mismatch(net: Netlist, outputs, terms, width: int, inputs: dict) -> dict | 
     return {"inputs": dict(inputs), "expected": expected, "got": {p: got[p] for p in outputs}}
 
 
-def _search_by_simulation(net: Netlist, outputs, terms, width: int, vectors: int) -> dict | None:
-    """Edge cases and random vectors against the claim; the first failing vector or None."""
-    from .verify import verify
+def _search_by_simulation(net: Netlist, outputs, terms, width: int, vectors: int,
+                          edge_cases: bool = True) -> dict | None:
+    """Random vectors (and, with ``edge_cases``, :func:`gatesim.verify`'s edge cases) against the
+    claim; the first failing vector as {inputs, expected, got}, or None."""
+    from .verify import random_vectors, verify
 
     widths = {p: len(b) for p, b in net.inputs.items()}
     out_widths = {p: len(net.outputs[p]) for p in outputs}
@@ -269,10 +273,22 @@ def _search_by_simulation(net: Netlist, outputs, terms, width: int, vectors: int
     def reference(v):  # object arrays of Python ints in and out
         return _split(_expected(terms, v, widths, width), outputs, out_widths)
 
-    # ports outside the claim keep their simulated value, so verify compares claimed ports only
+    # ports outside the claim are left out, so only claimed ports are compared
     sub = _claimed_view(net, outputs)
-    r = verify(sub, reference, vectors=vectors, seed=12345)
-    return None if r.ok else r.first_failure
+    if edge_cases:
+        r = verify(sub, reference, vectors=vectors, seed=12345)
+        return None if r.ok else r.first_failure
+    vecs = random_vectors(widths, vectors, np.random.default_rng(12345))
+    got = simulate(sub, **vecs)
+    want = reference({p: v.copy() for p, v in vecs.items()})
+    bad = np.zeros(vectors, dtype=bool)
+    for p in outputs:
+        bad |= np.asarray(got[p]).astype(object) != want[p]
+    if not bad.any():
+        return None
+    i = int(np.flatnonzero(bad)[0])
+    return {"inputs": {p: int(v[i]) for p, v in vecs.items()}, "expected": {p: int(want[p][i]) for p in outputs},
+            "got": {p: int(got[p][i]) for p in outputs}}
 
 
 def _claimed_view(net: Netlist, outputs) -> Netlist:

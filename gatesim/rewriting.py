@@ -1,51 +1,46 @@
 """Backward rewriting of a word-level polynomial through a compiled netlist.
 
-The engine of :mod:`gatesim.prove`, after AMulet (Kaufmann, Biere, Kauers) and RevSCA (Mahzoon,
-Große, Drechsler); our own code. A polynomial over the integers modulo ``2**W`` in Boolean net
-variables (``x**2 = x``; a monomial is a ``frozenset`` of net slots) is rewritten from the outputs
-towards the inputs: each net is replaced by a polynomial of the nets it is computed from, in
-reverse topological order, until only primary inputs remain. Every step keeps the polynomial's
-value on every input, and a function of the inputs has exactly one multilinear polynomial, so the
-*remainder* is zero exactly when the word-level claim holds for every input, and otherwise names
-an input where it fails.
+The engine of :mod:`gatesim.prove`, after AMulet (Kaufmann, Biere, Kauers), RevSCA and DyPoSub
+(Mahzoon, Große, Drechsler et al.); our own code. A polynomial over the integers modulo ``2**W`` in
+Boolean net variables (``x**2 = x``; a monomial is a ``frozenset`` of net slots) is rewritten from
+the outputs towards the inputs: each net is replaced by a polynomial of the nets it is computed
+from, until only primary inputs remain. Every step keeps the polynomial's value on every input, and
+a function of the inputs has exactly one multilinear polynomial, so the *remainder* is zero exactly
+when the word-level claim holds for every input, and otherwise names an input where it fails.
 
-What keeps the polynomial small (the multiplier-verification literature's three devices):
+What keeps the polynomial small (:mod:`gatesim.cuts` finds the structure):
 
-* **Atomic adders.** Full and half adders are found by function, not by name: cuts of at most three
-  nets are enumerated with their truth tables; a parity (XOR3/XNOR3, XOR2/XNOR2) and a carry
-  (majority / AND-OR up to inversions) over the *same* cut form an adder block, whose outputs are
-  rewritten straight to polynomials of the cut (2c + s = a + b + cin) skipping the gates inside,
-  so the nonlinear terms of s and c cancel before any input of the block is touched. Flat
-  netlists (no ``full_adder`` instances) are understood the same way.
-* **Small cones in one step.** A net that depends on at most ``support_limit`` primary inputs (an
-  AND-array partial product, a Booth selector output with its encoder) is rewritten straight to
-  its polynomial in those inputs.
+* **Atomic adders.** Full and half adders found by function (a parity and a carry over one cut of
+  at most three nets) are rewritten straight to polynomials of the cut (2c + s = a + b + cin),
+  skipping the gates inside, so the nonlinear terms of s and c cancel before any input of the block
+  is touched. Flat netlists (no ``full_adder`` instances) are understood the same way.
+* **Equal nets** (to a constant, another net or its complement, on a common cut) are one variable.
+* **Small cones in one step.** A net read only by adder blocks that depends on at most
+  ``support_limit`` primary inputs (an AND-array partial product, a Booth selector output with its
+  encoder) is rewritten straight to its polynomial in those inputs.
 * **Vanishing monomials.** Pairs of nets whose AND is identically 0 (a half adder's sum and carry,
-  a prefix group's generate and propagate, a Booth digit's one and two) are found by random
-  simulation and *proven* by a small local rewriting; a monomial holding both is dropped at once.
+  a prefix group's generate and propagate) are found by random simulation and *proven* by a small
+  local rewriting; a monomial holding both is dropped at once.
+* **Dynamic order.** Units are rewritten only when every unit reading them is done (Kahn order on
+  the reversed unit graph), nearest the outputs first; an adder block whose outputs sit in
+  nonlinear monomials waits while anything else can go, and among waiting blocks the one adding
+  the fewest monomials goes first. A prefix adder is nonlinear inside but linear at its
+  propagate/generate cut, which is thus reached before the reduction tree below is expanded.
 
-Everything else is rewritten gate by gate. Units are rewritten only when every unit reading them is
-done (Kahn order on the reversed unit graph), so an adder's inputs are never expanded before both
-of its outputs are gone.
+Everything else is rewritten gate by gate.
 """
 from __future__ import annotations
 
 import heapq
-import random
 import time
 from dataclasses import dataclass, field
 
-from . import algebra
 from .compile import CompiledNetlist
-from .gates import GATES
+from .cuts import Abort, CutAnalysis, tt_poly
 
-MAX_CUT = 3  # leaves of the cuts searched for adder blocks
-MAX_CUTS_PER_NET = 10
+__all__ = ["Abort", "Rewriter", "RewriteStats", "Unit"]
+
 SIGNATURE_BITS = 2048  # random patterns used to find vanishing-pair candidates
-
-
-class Abort(Exception):
-    """The rewriting stopped at a limit (time or monomials); the message says which."""
 
 
 @dataclass
@@ -82,253 +77,6 @@ class RewriteStats:
         return d
 
 
-# --------------------------------------------------------------------------------------------
-# netlist analysis on the compiled arrays
-# --------------------------------------------------------------------------------------------
-class _Analysis:
-    def __init__(self, c: CompiledNetlist):
-        self.c = c
-        self.op = [int(x) for x in c.op]
-        arity = {g.code: g.arity for g in GATES.values()}
-        self.fanins = [tuple(int(f) for f in c.fanin[s, : arity[self.op[s]]]) for s in range(c.n_slots)]
-        self.c0, self.c1 = c.const0_slot, c.const1_slot
-        self.rep: dict = {}  # filled by cuts(): slot -> ("const", v) | ("eq", x) | ("not", x)
-
-    def is_source(self, s: int) -> bool:
-        return s < self.c.n_sources
-
-    def is_input(self, s: int) -> bool:
-        return s < self.c.n_inputs
-
-    # -- gate polynomials ----------------------------------------------------------------
-    def gate_poly(self, s: int) -> list:
-        """Polynomial of gate ``s`` over its fanin nets (constants folded, ``x*x = x``)."""
-        fan = self.fanins[s]
-        out: dict = {}
-        for pins, coef in algebra.gate_polynomial(self.op[s]):
-            mon = []
-            k = 0
-            zero = False
-            while pins:
-                if pins & 1:
-                    f = fan[k]
-                    if f == self.c0:
-                        zero = True
-                        break
-                    if f != self.c1:
-                        mon.append(f)
-                pins >>= 1
-                k += 1
-            if not zero:
-                key = frozenset(mon)
-                out[key] = out.get(key, 0) + coef
-        return self.rename((m, v) for m, v in out.items() if v)
-
-    # -- cuts, equivalent nets and adder blocks -------------------------------------------
-    def cuts(self, deadline: float) -> list:
-        """Per slot: list of (sorted leaf tuple, truth table over those leaves), at most MAX_CUT
-        leaves, each table reduced to the leaves it depends on.
-
-        On the way, nets equal to a constant, to an earlier net or to its complement *on a common
-        cut* (a proof by truth table) are recorded in ``self.rep`` (slot -> ("const", 0|1) |
-        ("eq", x) | ("not", x)); such a net takes over its representative's cuts, so leaves are
-        always representatives."""
-        c = self.c
-        cuts: list = [None] * c.n_slots
-        for s in range(c.n_inputs):
-            cuts[s] = [((s,), 0b10)]
-        cuts[self.c0] = [((), 0)]
-        cuts[self.c1] = [((), 1)]
-        seen: dict = {}  # (leaves, truth table) -> representative slot
-        rep = self.rep
-        for s in range(c.n_sources, c.n_slots):
-            if (s & 1023) == 0 and time.perf_counter() > deadline:
-                raise Abort("time limit reached while searching for adders")
-            code = self.op[s]
-            found: dict = {}
-            for combo in _product([cuts[f] for f in self.fanins[s]]):
-                leaves = set()
-                for lv, _ in combo:
-                    leaves.update(lv)
-                if len(leaves) > MAX_CUT:
-                    continue
-                lv_all = tuple(sorted(leaves))
-                if lv_all in found:
-                    continue
-                k = len(lv_all)
-                args = [algebra.expand(tt, tuple(lv_all.index(x) for x in lv), k) for lv, tt in combo]
-                found[lv_all] = algebra.eval_gate(code, args, (1 << (1 << k)) - 1)
-            reduced: dict = {}
-            for lv, tt in found.items():
-                lv, tt = algebra.reduce_support(tt, lv)
-                reduced.setdefault(lv, tt)
-            best = sorted(reduced.items(), key=lambda kv: len(kv[0]))[: MAX_CUTS_PER_NET - 1]
-            same = None
-            for lv, tt in best:
-                if not lv:
-                    same = ("const", tt & 1)
-                    break
-                x = seen.get((lv, tt))
-                if x is not None:
-                    same = ("eq", x)
-                    break
-                x = seen.get((lv, tt ^ ((1 << (1 << len(lv))) - 1)))
-                if x is not None:
-                    same = ("not", x)
-                    break
-            if same is None:
-                for lv, tt in best:
-                    seen.setdefault((lv, tt), s)
-                cuts[s] = best + [((s,), 0b10)]
-                continue
-            rep[s] = same
-            if same[0] == "const":
-                cuts[s] = [((), same[1])]
-            elif same[0] == "eq":
-                cuts[s] = cuts[same[1]]
-            else:
-                cuts[s] = [(lv, tt ^ ((1 << (1 << len(lv))) - 1)) for lv, tt in cuts[same[1]]]
-        return cuts
-
-    def rename(self, poly) -> list:
-        """``poly`` with every net replaced by its representative (constant, net or 1 - net)."""
-        rep = self.rep
-        if not rep:
-            return list(poly)
-        out: dict = {}
-        for m, coef in poly:
-            if rep.keys().isdisjoint(m):
-                out[m] = out.get(m, 0) + coef
-                continue
-            terms = [(frozenset(), coef)]
-            for v in m:
-                r = rep.get(v)
-                if r is None:
-                    terms = [(t | {v}, tc) for t, tc in terms]
-                elif r[0] == "eq":
-                    terms = [(t | {r[1]}, tc) for t, tc in terms]
-                elif r[0] == "not":
-                    terms = [x for t, tc in terms for x in ((t, tc), (t | {r[1]}, -tc))]
-                elif r[1] == 0:
-                    terms = []
-                    break
-            for t, tc in terms:
-                out[t] = out.get(t, 0) + tc
-        return [(m, v) for m, v in out.items() if v]
-
-    def fanouts(self) -> list[list[int]]:
-        """Per slot: the gates reading it."""
-        out: list = [[] for _ in range(self.c.n_slots)]
-        for s in range(self.c.n_sources, self.c.n_slots):
-            for f in set(self.fanins[s]):
-                out[f].append(s)
-        return out
-
-    def inside(self, members, leaves) -> set:
-        """The gates between ``leaves`` and ``members`` (members included)."""
-        stop = set(leaves)
-        seen = set()
-        stack = list(members)
-        while stack:
-            x = stack.pop()
-            if x in seen or x in stop or self.is_source(x):
-                continue
-            seen.add(x)
-            stack.extend(self.fanins[x])
-        return seen
-
-    def adder_blocks(self, cuts, fanouts) -> tuple[dict, list]:
-        """Full adders (parity + majority over one 3-cut) first, then half adders (parity + AND-like
-        over one 2-cut) among the nets left. A block is atomic: no gate inside it but its outputs
-        is read from outside (else its internal nets are variables elsewhere, and rewriting past
-        them would mix two representations that never cancel). Returns (slot -> block index,
-        blocks), a block being (kind, leaves, {slot: truth table}, gates inside)."""
-        by_cut: dict = {}
-        for s in range(self.c.n_sources, self.c.n_slots):
-            if s in self.rep:
-                continue  # equal to another net: the representative stands for both
-            for leaves, tt in cuts[s]:
-                k = len(leaves)
-                if k < 2 or s in leaves:
-                    continue
-                if tt in algebra.PARITY[k]:
-                    by_cut.setdefault(leaves, ([], []))[0].append((s, tt))
-                elif tt in algebra.CARRY[k]:
-                    by_cut.setdefault(leaves, ([], []))[1].append((s, tt))
-        block_of: dict = {}
-        blocks: list = []
-        for k, kind in ((3, "full_adder"), (2, "half_adder")):
-            for leaves, (sums, carries) in by_cut.items():
-                if len(leaves) != k:
-                    continue
-                sums = [(s, tt) for s, tt in sums if s not in block_of]
-                carries = [(s, tt) for s, tt in carries if s not in block_of]
-                if not (sums and carries):
-                    continue
-                members = dict(sums + carries)
-                gates = self.inside(members, leaves)
-                if any(g not in members and any(r not in gates for r in fanouts[g]) for g in gates):
-                    continue
-                for s in members:
-                    block_of[s] = len(blocks)
-                blocks.append((kind, leaves, members, gates))
-        return block_of, blocks
-
-    # -- input supports and small cones --------------------------------------------------
-    def supports(self) -> list[int]:
-        """Per slot: bitmask of the primary-input slots it depends on."""
-        sup = [0] * self.c.n_slots
-        for s in range(self.c.n_inputs):
-            sup[s] = 1 << s
-        for s in range(self.c.n_sources, self.c.n_slots):
-            m = 0
-            for f in self.fanins[s]:
-                m |= sup[f]
-            sup[s] = m
-        return sup
-
-    def cone_table(self, s: int, leaves: tuple) -> int:
-        """Truth table of slot ``s`` over ``leaves`` (which must cut every path from the inputs)."""
-        k = len(leaves)
-        mask = (1 << (1 << k)) - 1
-        val = dict(zip(leaves, algebra.projections(k)))
-        val[self.c0] = 0
-        val[self.c1] = mask
-        stack = [s]
-        while stack:
-            x = stack[-1]
-            if x in val:
-                stack.pop()
-                continue
-            pending = [f for f in self.fanins[x] if f not in val]
-            if pending:
-                stack.extend(pending)
-                continue
-            stack.pop()
-            val[x] = algebra.eval_gate(self.op[x], [val[f] for f in self.fanins[x]], mask)
-        return val[s]
-
-    def signatures(self, bits: int, seed: int = 1) -> list[int]:
-        """Bit-parallel values of every slot under ``bits`` random input patterns (Python ints)."""
-        rng = random.Random(seed)
-        mask = (1 << bits) - 1
-        sig = [0] * self.c.n_slots
-        for s in range(self.c.n_inputs):
-            sig[s] = rng.getrandbits(bits)
-        sig[self.c1] = mask
-        for s in range(self.c.n_sources, self.c.n_slots):
-            sig[s] = algebra.eval_gate(self.op[s], [sig[f] for f in self.fanins[s]], mask)
-        return sig
-
-
-def _product(lists):
-    if len(lists) == 1:
-        return ((x,) for x in lists[0])
-    import itertools
-
-    return itertools.product(*lists)
-
-
 def _reverse_depth(deps: list, readers: list) -> list[int]:
     """Per unit: the longest path from it to a primary output, in units (0: read by none)."""
     depth = [0] * len(deps)
@@ -342,13 +90,6 @@ def _reverse_depth(deps: list, readers: list) -> list[int]:
             if left[j] == 0:
                 queue.append(j)
     return depth
-
-
-def _tt_poly(tt: int, leaves: tuple) -> list:
-    out = []
-    for m, coef in algebra.integer_polynomial(tt, len(leaves)):
-        out.append((frozenset(leaves[j] for j in range(len(leaves)) if (m >> j) & 1), coef))
-    return out
 
 
 # --------------------------------------------------------------------------------------------
@@ -374,9 +115,10 @@ class Rewriter:
     stats: RewriteStats = field(default_factory=RewriteStats)
 
     def __post_init__(self):
-        self.a = _Analysis(self.c)
+        self.a = CutAnalysis(self.c)
         self.vanish: dict[int, set] = {}
         self._gate_polys: dict = {}
+        self._subs: dict = {}  # id(unit) -> output -> prepared polynomial (see _prepare)
 
     # -- units -----------------------------------------------------------------------------
     def _units(self, roots) -> list[Unit]:
@@ -412,11 +154,11 @@ class Rewriter:
                     kind, leaves, members, _ = blocks[b]
                     block_unit[b] = len(units)
                     units.append(Unit(kind, tuple(members), leaves,
-                                      {s: _tt_poly(tt, leaves) for s, tt in members.items()}))
+                                      {s: tt_poly(tt, leaves) for s, tt in members.items()}))
                 u = units[block_unit[b]]
             elif sup is not None and v in read_by_adders and bin(sup[v]).count("1") <= self.support_limit:
                 leaves = tuple(i for i in range(self.c.n_inputs) if (sup[v] >> i) & 1)
-                u = Unit("cone", (v,), leaves, {v: _tt_poly(a.cone_table(v, leaves), leaves)})
+                u = Unit("cone", (v,), leaves, {v: tt_poly(a.cone_table(v, leaves), leaves)})
                 units.append(u)
             else:
                 poly = a.gate_poly(v)
@@ -471,7 +213,6 @@ class Rewriter:
 
     def _proves_zero(self, x: int, y: int, max_steps: int = 24, max_monomials: int = 128) -> bool:
         """Prove x*y = 0 for every input by a bounded gate-level rewriting (with known pairs)."""
-        a = self.a
         n_inputs = self.c.n_inputs
         poly = {frozenset((x, y)): 1}
         queued = {v for v in (x, y) if v >= n_inputs}
@@ -522,11 +263,15 @@ class Rewriter:
 
     @staticmethod
     def _nonlinear(u: Unit, P: dict, occ: dict) -> bool:
-        """Whether an output of ``u`` occurs in a monomial of degree > 1."""
+        """Whether an output of ``u`` occurs in a monomial of degree > 1 (drops stale index entries)."""
         for o in u.outputs:
-            for m in occ.get(o, ()):
-                if len(m) > 1 and m in P:
-                    return True
+            mons = occ.get(o)
+            if not mons:
+                continue
+            live = {m for m in mons if m in P}
+            occ[o] = live
+            if any(len(m) > 1 for m in live):
+                return True
         return False
 
     def _least_growth(self, waiting: list, units: list, P: dict, occ: dict):
@@ -544,31 +289,14 @@ class Rewriter:
 
     def _growth(self, u: Unit, P: dict, occ: dict) -> int:
         """How many monomials rewriting ``u`` would add to ``P`` (negative: remove), without doing it."""
-        M = self.modulus
-        van = self.vanish
         local = {m: P[m] for o in u.outputs for m in occ.get(o, ()) if m in P}
         before = len(local)
-        work = 0
         for o in u.outputs:
-            sub = u.polys[o]
-            for m in [m for m in local if o in m]:
-                work += 1
-                if (work & 4095) == 0 and time.perf_counter() > self.deadline:
-                    raise Abort("time limit reached")
-                if len(local) > self.max_monomials:
-                    raise Abort(f"monomial limit reached ({self.max_monomials} monomials)")
-                coef = local.pop(m)
-                rest = m - {o}
-                for tm, tc in sub:
-                    nm = rest | tm if tm else rest
-                    if van and tm and self._vanishes(nm, tm):
-                        continue
-                    v = (local.get(nm, 0) + coef * tc) % M
-                    if v:
-                        local[nm] = v
-                    else:
-                        local.pop(nm, None)
+            mons = [m for m in local if o in m]
+            got = {m: local.pop(m) for m in mons}
+            self._substitute(local, None, got, o, self._subs[id(u)][o], count=False)
         after = 0  # the rewritten monomials hold no output of u, so they merge only with the rest of P
+        M = self.modulus
         for m, v in local.items():
             old = P.get(m)
             if old is None:
@@ -577,28 +305,31 @@ class Rewriter:
                 after -= 1
         return after - before
 
-    def _substitute(self, P: dict, occ: dict, mons, o: int, sub: list) -> None:
-        """Replace variable ``o`` by polynomial ``sub`` in the monomials ``mons`` of ``P``."""
+    def _substitute(self, P: dict, occ, mons, o: int, sub: list, count: bool = True) -> None:
+        """Replace variable ``o`` by ``sub`` (its polynomial as (monomial, coefficient, vanishing
+        partners) triples) in the monomials ``mons`` of ``P``; keep the index ``occ`` (unless None).
+        ``mons`` may be a dict of monomials already taken out of ``P`` with their coefficients."""
         M = self.modulus
         n_inputs = self.c.n_inputs
-        van = self.vanish
-        st = self.stats
         limit = self.max_monomials
-        for count, m in enumerate(mons):
-            coef = P.pop(m, None)
+        deadline = self.deadline
+        taken = mons if isinstance(mons, dict) else None
+        done = 0
+        for m in mons:
+            coef = taken[m] if taken is not None else P.pop(m, None)
             if coef is None:
                 continue  # rewritten away already
-            st.rewrites += 1
+            done += 1
             rest = m - {o}
-            for tm, tc in sub:
+            for tm, tc, partners in sub:
+                if partners is not None and not partners.isdisjoint(rest):
+                    continue  # a proven vanishing pair: the monomial is 0
                 nm = rest | tm if tm else rest
-                if van and tm and self._vanishes(nm, tm):
-                    continue
                 old = P.get(nm)
                 v = ((old or 0) + coef * tc) % M
                 if v:
                     P[nm] = v
-                    if old is None:
+                    if old is None and occ is not None:
                         for x in nm:
                             if x >= n_inputs:
                                 s = occ.get(x)
@@ -610,16 +341,29 @@ class Rewriter:
                     del P[nm]
             if len(P) > limit:
                 raise Abort(f"monomial limit reached ({limit} monomials)")
-            if (count & 4095) == 4095 and time.perf_counter() > self.deadline:
+            if (done & 4095) == 0 and time.perf_counter() > deadline:
                 raise Abort("time limit reached")
-        if len(P) > st.peak_monomials:
-            st.peak_monomials = len(P)
+        if count:
+            st = self.stats
+            st.rewrites += done
+            if len(P) > st.peak_monomials:
+                st.peak_monomials = len(P)
 
-    def _reduce_unit(self, u: Unit) -> None:
-        if not self.vanish:
-            return
+    def _prepare(self, u: Unit) -> dict:
+        """Per output of ``u``: its polynomial without monomials holding a proven vanishing pair, each
+        term with the union of its variables' vanishing partners (None when there are none)."""
+        van = self.vanish
+        subs = {}
         for o, poly in u.polys.items():
-            u.polys[o] = [(m, c) for m, c in poly if not self._vanishes(m, m)]
+            terms = []
+            for m, c in poly:
+                partners = set()
+                for t in m:
+                    partners.update(van.get(t, ()))
+                if partners.isdisjoint(m):
+                    terms.append((m, c, frozenset(partners) if partners else None))
+            subs[o] = terms
+        return subs
 
     # -- the rewriting -----------------------------------------------------------------------
     def rewrite(self, poly: dict, progress=None) -> dict:
@@ -636,7 +380,7 @@ class Rewriter:
         readers = [0] * len(units)
         deps: list = []
         for u in units:
-            self._reduce_unit(u)
+            self._subs[id(u)] = self._prepare(u)
             d = {index[id(self._unit_of[x])] for x in u.leaves if not a.is_source(x)}
             deps.append(d)
             for i in d:
@@ -674,7 +418,7 @@ class Rewriter:
             for o in u.outputs:
                 mons = occ.pop(o, None)
                 if mons:
-                    self._substitute(P, occ, mons, o, u.polys[o])
+                    self._substitute(P, occ, mons, o, self._subs[id(u)][o])
             if self.trace is not None:
                 self.trace(u, P)
             for j in deps[i]:
@@ -690,6 +434,7 @@ class Rewriter:
         if progress:
             progress(done, len(units))
         self.stats.seconds_rewriting += time.perf_counter() - t0
-        if done != len(units):  # cannot happen on an acyclic netlist
-            raise Abort("internal error: units left unrewritten")
+        left = {v for m in P for v in m if v >= self.c.n_inputs}
+        if done != len(units) or left:  # cannot happen on an acyclic netlist
+            raise Abort(f"internal error: {len(units) - done} units and {len(left)} nets left unrewritten")
         return P

@@ -2,7 +2,6 @@
 import itertools
 import json
 
-import numpy as np
 import pytest
 from click.testing import CliRunner
 
@@ -15,6 +14,12 @@ from gatesim.netlist import Netlist
 
 MULTIPLIERS = ["array-multiplier", "wallace-multiplier", "dadda-multiplier", "booth-wallace-multiplier"]
 ADDERS = ["ripple-carry-adder", "carry-lookahead-adder", "kogge-stone-adder"]
+
+
+def _final_adder(design, name):
+    """``{param: name}`` for the multiplier's final-adder parameter (``final_adder``, or ``adder`` once renamed)."""
+    params = circuits.get(design).params
+    return {next(p for p in ("final_adder", "adder") if p in params): name}
 
 
 def _value(poly, bits):
@@ -73,7 +78,7 @@ def test_multipliers_prove_at_8_bits(design, signed):
     ("booth-wallace-multiplier", "kogge-stone-adder", True),
 ])
 def test_multipliers_with_prefix_final_adders_prove_at_16_bits(design, final_adder, signed):
-    net = circuits.build(design, 16, signed=signed, final_adder=final_adder)
+    net = circuits.build(design, 16, signed=signed, **_final_adder(design, final_adder))
     r = gatesim.prove_multiplier(net, signed=signed, timeout=60)
     assert r.status == "proved", r.reason
 
@@ -94,7 +99,7 @@ def test_small_adders_and_subtractor_prove():
 
 def test_flat_netlist_without_hierarchy_proves_the_same():
     """Adders are found by function: a netlist with no full_adder instances (as imported) proves too."""
-    net = circuits.build("wallace-multiplier", 12, final_adder="kogge-stone-adder")
+    net = circuits.build("wallace-multiplier", 12, **_final_adder("wallace-multiplier", "kogge-stone-adder"))
     assert net.instances
     flat = gatesim.from_json(gatesim.to_json(net))
     for n in flat.nodes:
@@ -226,7 +231,7 @@ def test_unsigned_multiplier_is_not_a_signed_one():
 
 
 def test_limits_give_unknown_never_a_wrong_answer():
-    net = circuits.build("dadda-multiplier", 16, final_adder="kogge-stone-adder")
+    net = circuits.build("dadda-multiplier", 16, **_final_adder("dadda-multiplier", "kogge-stone-adder"))
     r = gatesim.prove_multiplier(net, max_monomials=50, presimulate=0)
     assert r.status == "unknown" and not r.proved and r.counterexample is None
     assert "monomial limit" in r.reason and "found no counterexample" in r.reason
@@ -266,8 +271,8 @@ def test_cli_prove_proved_and_json(run):
 
 
 def test_cli_prove_not_proved_and_not_equal_exit_1(run):
-    r = run("prove", "dadda-multiplier", "-w", "16", "--param", "final_adder=kogge-stone-adder",
-            "--max-monomials", "20")
+    (param,) = _final_adder("dadda-multiplier", "")
+    r = run("prove", "dadda-multiplier", "-w", "16", "--param", f"{param}=kogge-stone-adder", "--max-monomials", "20")
     assert r.exit_code == 1 and "NOT PROVED" in r.output and "monomial limit" in r.output
     # an unsigned multiplier claimed signed: a counterexample, printed as ports
     r = run("prove", "array-multiplier", "-w", "8", "--as", "signed-multiplier")
