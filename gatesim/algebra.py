@@ -1,30 +1,21 @@
 """Polynomials of Boolean functions, for the algebraic prover (:mod:`gatesim.prove`).
 
-A Boolean function of ``k`` variables is a truth table: an int whose bit ``i`` is the value at
-the assignment whose variable ``j`` is bit ``j`` of ``i``. Over the integers with ``x**2 = x`` every
-such function has exactly one *multilinear polynomial* (coefficients from the Möbius transform of
-the table); over GF(2) exactly one XOR-of-ANDs form (ANF). A polynomial here is a list of
-``(variable-set bitmask, coefficient)``; the prover turns the bitmasks into sets of net ids.
+Truth tables are :mod:`gatesim.logic`'s (an int whose bit ``m`` is the value when variable ``j`` is
+bit ``j`` of ``m``). Over the integers with ``x**2 = x`` every Boolean function has exactly one
+*multilinear polynomial*, its coefficients the Möbius transform of the table. A polynomial here is a
+list of ``(variable-set bitmask, coefficient)``; the prover turns the bitmasks into sets of nets.
 
-Gate polynomials are derived from the one-bit functions in :data:`gatesim.gates.GATES`, never
-written out by hand, so every gate type the engine knows is understood here too
-(AND: ab, OR: a + b - ab, XOR: a + b - 2ab, NOT: 1 - a, MUX, AOI/OAI, ...).
+Gate polynomials come from the gate table (:data:`gatesim.gates.GATES`), never written out by hand,
+so every gate type the engine knows is understood here too (AND: ab, OR: a + b - ab,
+XOR: a + b - 2ab, NOT: 1 - a, MUX, AOI/OAI, ...).
 """
 from __future__ import annotations
 
 import functools
 import itertools
 
-from .gates import GATES, SOURCE_GATES
-
-
-def truth_table(function, arity: int) -> int:
-    """Truth table of a one-bit ``function`` of ``arity`` arguments (argument ``j`` = bit ``j``)."""
-    tt = 0
-    for i in range(1 << arity):
-        if function(*((i >> j) & 1 for j in range(arity))) & 1:
-            tt |= 1 << i
-    return tt
+from . import logic
+from .gates import GATE_NAMES, GATES
 
 
 def integer_polynomial(tt: int, k: int) -> list[tuple[int, int]]:
@@ -38,54 +29,22 @@ def integer_polynomial(tt: int, k: int) -> list[tuple[int, int]]:
     return [(m, v) for m, v in enumerate(c) if v]
 
 
-def anf(tt: int, k: int) -> tuple[int, ...]:
-    """The XOR-of-ANDs form of a ``k``-variable truth table: the variable sets (bitmasks) XORed."""
-    c = [(tt >> i) & 1 for i in range(1 << k)]
-    for j in range(k):
-        bit = 1 << j
-        for i in range(1 << k):
-            if i & bit:
-                c[i] ^= c[i ^ bit]
-    return tuple(m for m, v in enumerate(c) if v)
-
-
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def gate_polynomial(code: int) -> tuple[tuple[int, int], ...]:
     """Integer polynomial of gate ``code`` over its pins (bit ``k`` of a monomial = pin ``k``)."""
-    g = _by_code()[code]
-    return tuple(integer_polynomial(truth_table(g.function, g.arity), g.arity))
-
-
-@functools.lru_cache(maxsize=None)
-def gate_anf(code: int) -> tuple[int, ...]:
-    """XOR-of-ANDs form of gate ``code`` over its pins, for bit-parallel evaluation."""
-    g = _by_code()[code]
-    return anf(truth_table(g.function, g.arity), g.arity)
-
-
-@functools.lru_cache(maxsize=None)
-def _by_code() -> dict:
-    return {g.code: g for g in GATES.values() if g.name not in SOURCE_GATES}
+    name = GATE_NAMES[code]
+    return tuple(integer_polynomial(logic.truth_table(name), GATES[name].arity))
 
 
 def eval_gate(code: int, args, mask: int) -> int:
-    """Bit-parallel value of gate ``code`` on the ints ``args`` (one bit per pattern, ``mask`` = all ones)."""
-    out = 0
-    for m in gate_anf(code):
-        term = mask
-        k = 0
-        while m:
-            if m & 1:
-                term &= args[k]
-            m >>= 1
-            k += 1
-        out ^= term
-    return out
+    """Bit-parallel value of gate ``code`` on the ints ``args`` (``mask``: every lane set)."""
+    return logic.evaluate(GATE_NAMES[code], args, mask)
 
 
-def projections(k: int) -> list[int]:
+@functools.cache
+def projections(k: int) -> tuple[int, ...]:
     """Truth tables of the ``k`` variables themselves over ``2**k`` patterns."""
-    return [sum(1 << i for i in range(1 << k) if (i >> j) & 1) for j in range(k)]
+    return tuple(logic.var_table(j, k) for j in range(k))
 
 
 @functools.lru_cache(maxsize=1 << 16)
@@ -105,31 +64,20 @@ def expand(tt: int, positions: tuple[int, ...], k: int) -> int:
 def reduce_support(tt: int, leaves: tuple) -> tuple[tuple, int]:
     """Drop the leaves a truth table does not depend on: (remaining leaves, table over them)."""
     k = len(leaves)
-    keep = _depends_on(tt, k)
+    keep = _support(tt, k)
     if len(keep) == k:
         return leaves, tt
-    return tuple(leaves[j] for j in keep), _project(tt, keep, k)
+    return tuple(leaves[j] for j in keep), _restrict(tt, k, keep)
 
 
 @functools.lru_cache(maxsize=1 << 14)
-def _depends_on(tt: int, k: int) -> tuple[int, ...]:
-    keep = []
-    for j in range(k):
-        if any(((tt >> i) ^ (tt >> (i | (1 << j)))) & 1 for i in range(1 << k) if not (i >> j) & 1):
-            keep.append(j)
-    return tuple(keep)
+def _support(tt: int, k: int) -> tuple[int, ...]:
+    return tuple(logic.support(tt, k))
 
 
 @functools.lru_cache(maxsize=1 << 14)
-def _project(tt: int, keep: tuple, k: int) -> int:
-    out = 0
-    for i in range(1 << len(keep)):
-        full = 0
-        for j, p in enumerate(keep):
-            full |= ((i >> j) & 1) << p
-        if (tt >> full) & 1:
-            out |= 1 << i
-    return out
+def _restrict(tt: int, k: int, keep: tuple[int, ...]) -> int:
+    return logic.restrict(tt, k, list(keep))
 
 
 def _parities(k: int) -> frozenset[int]:
@@ -144,7 +92,7 @@ def _majorities() -> frozenset[int]:
     """Majority of three variables, any of them or the output inverted."""
     out = set()
     for neg in itertools.product((0, 1), repeat=3):
-        tt = truth_table(lambda a, b, c, n=neg: int((a ^ n[0]) + (b ^ n[1]) + (c ^ n[2]) >= 2), 3)
+        tt = sum(1 << m for m in range(8) if sum(((m >> j) & 1) ^ neg[j] for j in range(3)) >= 2)
         out.update({tt, tt ^ 0xFF})
     return frozenset(out)
 

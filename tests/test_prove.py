@@ -110,6 +110,14 @@ def test_flat_netlist_without_hierarchy_proves_the_same():
     assert r.proved and r.stats["full_adders"] > 50
 
 
+def test_optimized_netlists_prove():
+    """gatesim.optimize folds constants and re-tags cells; the proof does not rely on either."""
+    net = gatesim.optimize(circuits.build("booth-wallace-multiplier", 16, signed=True,
+                                          **_final_adder("booth-wallace-multiplier", "kogge-stone-adder")))
+    assert gatesim.prove_multiplier(net, signed=True).proved
+    assert gatesim.prove_adder(gatesim.optimize(circuits.build("carry-lookahead-adder", 32))).proved
+
+
 def _dirty_multiplier(n: int) -> Netlist:
     """An n-bit multiplier in other gates than ours (NOR partial products, XNOR/OAI/NAND full adders,
     NOR-NOR half adders), flat: the kind of netlist a synthesis tool writes."""

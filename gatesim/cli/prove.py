@@ -6,8 +6,8 @@ import sys
 
 import click
 
-from .base import EXIT_FAILURE, _params, _plugins, _positive, cli
-from .designs import design_options
+from .base import EXIT_FAILURE, _positive, cli
+from .designs import _build, _size_text, design_options
 
 # what each kind of design is proven to compute, and the port roles its claim names
 CLAIMS = {
@@ -46,7 +46,7 @@ def _roles(values: tuple[str, ...], kind: str) -> dict:
               help="Largest polynomial allowed during the rewriting.")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 @click.pass_obj
-def prove_cmd(obj, design, width, params, kind, ports, timeout, max_monomials, as_json):
+def prove_cmd(obj, design, width, number_format, rounding, params, kind, ports, timeout, max_monomials, as_json):
     """Prove DESIGN computes its arithmetic function for every input, by algebraic backward rewriting.
 
     Multipliers: p = a*b (two's complement when built with --param signed=true); adders:
@@ -57,9 +57,7 @@ def prove_cmd(obj, design, width, params, kind, ports, timeout, max_monomials, a
 
     from ..prove import prove_adder, prove_multiplier, prove_subtractor
 
-    circuits = _plugins(obj)
-    p = _params(params)
-    net = circuits.build(design, width, **p)
+    circuits, net, p = _build(obj, design, width, params, number_format, rounding)
     if kind is None:
         d_kind = circuits.get(design).kind
         if d_kind not in ("multiplier", "adder", "subtractor"):
@@ -89,24 +87,24 @@ def prove_cmd(obj, design, width, params, kind, ports, timeout, max_monomials, a
     if as_json:
         click.echo(json.dumps(dict(r.to_dict(), design=design, params=net.params), indent=2))
     else:
-        _report(design, width, r)
+        _report(design, _size_text(net), r)
     if not r.proved:
         sys.exit(EXIT_FAILURE)
 
 
-def _report(design: str, width: int, r) -> None:
+def _report(design: str, size: str, r) -> None:
     st = r.stats
     if r.proved:
-        click.echo(f"{design} width {width}: PROVED {r.claim} for every input in {r.seconds:.2f} s "
+        click.echo(f"{design} {size}: PROVED {r.claim} for every input in {r.seconds:.2f} s "
                    f"({st.get('full_adders', 0)} full adders, {st.get('half_adders', 0)} half adders, "
                    f"{st.get('vanishing_pairs', 0)} vanishing pairs, peak {st.get('peak_monomials', 0)} monomials)")
         return
     if r.status == "not_equal":
-        click.echo(f"{design} width {width}: NOT EQUAL, {r.claim} fails ({r.reason})")
+        click.echo(f"{design} {size}: NOT EQUAL, {r.claim} fails ({r.reason})")
         ce = r.counterexample
         fmt = lambda d: ", ".join(f"{k}={v:#x}" for k, v in d.items())  # noqa: E731
         click.echo(f"counterexample: {fmt(ce['inputs'])}")
         click.echo(f"  expected {fmt(ce['expected'])}")
         click.echo(f"  got      {fmt(ce['got'])}")
         return
-    click.echo(f"{design} width {width}: NOT PROVED, {r.reason}")
+    click.echo(f"{design} {size}: NOT PROVED, {r.reason}")
