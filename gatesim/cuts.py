@@ -81,7 +81,7 @@ class CutAnalysis:
             cuts[s] = [((s,), 0b10)]
         cuts[self.c0] = [((), 0)]
         cuts[self.c1] = [((), 1)]
-        seen: dict = {}  # (leaves, truth table) -> representative slot
+        seen: dict = {((s,), 0b10): s for s in range(c.n_inputs)}  # (leaves, table) -> representative
         rep = self.rep
         for s in range(c.n_sources, c.n_slots):
             if (s & 1023) == 0 and time.perf_counter() > deadline:
@@ -121,6 +121,7 @@ class CutAnalysis:
             if same is None:
                 for lv, tt in best:
                     seen.setdefault((lv, tt), s)
+                seen[((s,), 0b10)] = s  # a buffer or inverter of s is s or 1 - s
                 cuts[s] = best + [((s,), 0b10)]
                 continue
             rep[s] = same

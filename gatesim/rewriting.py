@@ -131,6 +131,7 @@ class Rewriter:
         else:
             block_of, blocks = {}, []
         aliased = {r[1] for r in a.rep.values() if r[0] != "const"}
+        roots = {x for m, _ in a.rename((frozenset((r,)), 1) for r in roots) for x in m}  # representatives
         sup = a.supports() if self.support_limit else None
         # a small cone is rewritten to its inputs in one step only where it is read by adder
         # blocks alone (a partial product): there it enters the polynomial linearly; elsewhere
