@@ -85,7 +85,7 @@ class DesignSelection:
                 d.check(d.min_width, params)
             except DesignError as e:
                 raise TableError(f"{role}: {e}") from None
-            if d.kind not in ROLE_KINDS[role]:
+            if d.kind not in ROLE_KINDS[role] and d.kind != "imported":  # an imported design may fill any role
                 raise TableError(f"{role} {name!r} is a registered {d.kind}, not a {ROLE_KINDS[role][0]}")
 
     def design(self, role: str) -> tuple[str, dict]:
@@ -393,9 +393,17 @@ def _design_sources(names) -> dict:
 
     import circuits
 
+    from .hdl.importing import is_spec, spec_hash
+
     own = Path(circuits.__file__).parent
     out = {}
     for name in sorted(names):
+        if is_spec(name):  # an imported design: the content of its files
+            try:
+                out[name] = spec_hash(name)
+            except GatesimError:
+                pass
+            continue
         try:
             f = Path(inspect.getsourcefile(circuits.get(name).builder) or "")
         except (GatesimError, TypeError):

@@ -1,0 +1,622 @@
+"""Reading gate-level netlists: Yosys JSON and BLIF, directly (no Yosys run) into a :class:`Netlist`.
+
+* **Yosys JSON** (``write_json``): Yosys's internal gate cells (``$_AND_``, ``$_AOI3_``, ...) become the gates
+  of the same function; a cell whose type is another module of the file becomes a sub-netlist instance
+  (:meth:`Netlist.instance`, its cell name the module's), except gatesim's own gate modules
+  (``(* gatesim_gate = "AOI21" *)``) that compute their gate, which become that gate. Coarse RTL cells
+  (``$add``, ``$mul``, ...) are not read here: :func:`gatesim.hdl.read_yosys_json` sends such files through
+  Yosys first.
+* **BLIF**: a ``.names`` cover that is a gate's function over its pins becomes that gate, a constant cover a
+  constant, ``1 1`` a plain connection; any other cover becomes its sum of products (AND of literals, OR of
+  cubes). ``.subckt`` of a model in the same file becomes an instance. Bit names ``a[0] a[1] ...`` are
+  grouped back into the port ``a``.
+
+Both keep port names, widths and bit order (bit 0 the LSB), and the gatesim metadata the writers add (cell
+instances, renamed ports). Registers, latches and memories are refused: gatesim imports combinational
+logic only. Undriven nets and ``x``/``z`` bits read as constant 0 and are listed in
+``net.graph["source"]["notes"]``.
+"""
+from __future__ import annotations
+
+import json
+import re
+from collections import defaultdict, deque
+from dataclasses import dataclass, field
+
+from ..errors import HdlError
+from ..gates import GATES, LOGIC_GATES
+from ..logic import evaluate, truth_table, var_table
+from ..netlist import Netlist, gc_paused
+from .writers import GATE_ATTR, INST_ATTR, INSTANCES_ATTR, NAME_ATTR
+
+YOSYS_GATES = {gt.yosys: gt.name for gt in GATES.values() if gt.yosys}
+IGNORED_CELLS = frozenset({"$scopeinfo"})
+MAX_NOTES = 20
+
+
+
+
+def is_sequential(cell_type: str) -> bool:
+    """Whether a Yosys cell type stores state: flip-flops, latches, memories."""
+    t = cell_type.lower()
+    return any(k in t for k in ("dff", "latch", "$sr", "_sr_", "$ff", "_ff_", "$mem", "aldff"))
+
+
+def sequential_error(design: str, cells: list[tuple[str, str]]) -> HdlError:
+    kinds = sorted({t for _, t in cells})
+    name, t = cells[0]
+    latch = " (a latch: an always block that leaves an output unassigned on some path?)" if "latch" in t.lower() else ""
+    return HdlError(f"{design} is sequential: {len(cells)} register/latch/memory cell(s) ({', '.join(kinds)}; "
+                        f"first {name!r}{latch}); gatesim imports combinational logic only")
+
+
+@dataclass
+class Notes:
+    """What an import had to decide: undriven nets and x/z bits read as 0 (the first few, and how many)."""
+
+    undriven: list = field(default_factory=list)
+    count: int = 0
+
+    def add(self, what: str) -> None:
+        self.count += 1
+        if len(self.undriven) < MAX_NOTES:
+            self.undriven.append(what)
+
+    def to_list(self) -> list[str]:
+        more = [f"... {self.count - len(self.undriven)} more"] if self.count > len(self.undriven) else []
+        return [f"{u} read as constant 0" for u in self.undriven] + more
+
+
+# -- Yosys JSON --------------------------------------------------------------------------------------------
+
+def attr_str(value) -> str:
+    """A Yosys JSON attribute value as a string (a trailing blank marks a string that looks binary)."""
+    s = str(value)
+    return s[:-1] if s.endswith(" ") and re.fullmatch(r"[01xz]+", s[:-1]) else s
+
+
+def attr_int(value) -> int:
+    """A Yosys JSON integer attribute value (binary digits, as ``write_json`` writes them; or a number)."""
+    if isinstance(value, int):
+        return value
+    s = str(value)
+    if re.fullmatch(r"[01]+", s):
+        v = int(s, 2)
+        return v - (1 << 32) if len(s) == 32 and s[0] == "1" else v
+    return int(s)
+
+
+def _gate_truth_table(net: Netlist, pins) -> int | None:
+    """Truth table of a one-output netlist over the given input ports (one bit each), or None."""
+    from ..compile import compile_netlist
+
+    if list(net.inputs) != list(pins) or any(len(b) != 1 for b in net.inputs.values()) or list(net.outputs) != ["Y"]:
+        return None
+    if len(net.outputs["Y"]) != 1:
+        return None
+    c = compile_netlist(net)
+    n = c.n_inputs
+    mask = (1 << (1 << n)) - 1
+    val = [0] * c.n_slots
+    for j in range(n):
+        val[j] = var_table(j, n)
+    val[c.const1_slot] = mask
+    for slot, kind, fanin, _ in c.gate_template():
+        val[slot] = evaluate(kind, [val[f] for f in fanin], mask)
+    return val[int(c.outputs["Y"][0])]
+
+
+class YosysJsonReader:
+    """Netlists of the modules of one Yosys JSON document (each built once)."""
+
+    def __init__(self, data: dict, source: str = "Yosys JSON"):
+        if not isinstance(data, dict) or not isinstance(data.get("modules"), dict):
+            raise HdlError(f"{source}: not a Yosys JSON netlist (no 'modules' object)")
+        self.modules: dict = data["modules"]
+        self.source = source
+        self.notes = Notes()
+        self._built: dict[str, Netlist] = {}
+        self._gate_kind: dict[str, str | None] = {}
+
+    def top(self, top: str | None = None) -> str:
+        """The module to import: ``top``, else the one marked top, else the only one."""
+        if top is not None:
+            if top not in self.modules:
+                raise HdlError(f"{self.source}: no module {top!r} (modules: {', '.join(self.modules)})")
+            return top
+        marked = [m for m, d in self.modules.items() if attr_int(d.get("attributes", {}).get("top", 0) or 0)]
+        if len(marked) == 1:
+            return marked[0]
+        user = [m for m, d in self.modules.items() if GATE_ATTR not in d.get("attributes", {})]
+        if len(user) == 1:
+            return user[0]
+        raise HdlError(f"{self.source}: {len(self.modules)} modules and none marked top; name one "
+                           f"(modules: {', '.join(self.modules)})")
+
+    def unmapped_cells(self, top: str) -> list[str]:
+        """Cell types below ``top`` this reader cannot take (coarse RTL cells that need Yosys first)."""
+        bad, seen, todo = set(), set(), [top]
+        while todo:
+            m = todo.pop()
+            if m in seen:
+                continue
+            seen.add(m)
+            for cell in self.modules[m].get("cells", {}).values():
+                t = cell.get("type", "")
+                if t in self.modules:
+                    todo.append(t)
+                elif t not in YOSYS_GATES and t not in IGNORED_CELLS:
+                    bad.add(t)
+        return sorted(bad)
+
+    def gate_kind(self, module: str) -> str | None:
+        """The gate a gatesim gate module (attribute ``gatesim_gate``) computes, if its body computes it."""
+        if module not in self._gate_kind:
+            kind = attr_str(self.modules[module].get("attributes", {}).get(GATE_ATTR, ""))
+            ok = None
+            if kind in LOGIC_GATES:
+                try:
+                    body = self.netlist(module)
+                except HdlError:
+                    body = None
+                if body is not None and _gate_truth_table(body, GATES[kind].pins) == truth_table(kind):
+                    ok = kind
+            self._gate_kind[module] = ok
+        return self._gate_kind[module]
+
+    def netlist(self, name: str) -> Netlist:
+        """The netlist of module ``name`` (sub-modules as instances)."""
+        net = self._built.get(name)
+        if net is None:
+            with gc_paused():
+                net = self._built[name] = self._build(name, set())
+        return net
+
+    def _build(self, name: str, stack: set) -> Netlist:
+        if name in stack:
+            raise HdlError(f"{self.source}: module {name!r} instantiates itself")
+        mod = self.modules[name]
+        net = Netlist(name=name)
+        netnames = mod.get("netnames", {})
+        node_of: dict = {}
+        for pname, p in mod.get("ports", {}).items():
+            if p.get("direction") == "inout":
+                raise HdlError(f"{self.source}: module {name!r} port {pname!r} is inout; gatesim takes inputs and outputs only")
+            if p.get("direction") != "input":
+                continue
+            port = _original_name(pname, netnames)
+            for b, nid in zip(p["bits"], net.input(port, len(p["bits"]))):
+                if isinstance(b, str) or b in node_of:
+                    raise HdlError(f"{self.source}: input port {pname!r} of {name!r} is tied to another input or a constant")
+                node_of[b] = nid
+        instances = mod.get("attributes", {}).get(INSTANCES_ATTR)
+        if instances:
+            try:
+                net.graph["instances"] = [dict(i) for i in json.loads(attr_str(instances))]
+            except (ValueError, TypeError):
+                raise HdlError(f"{self.source}: module {name!r} has a malformed {INSTANCES_ATTR} attribute") from None
+        n_meta = len(net.instances)
+        units = []  # (cell name, kind or module, {pin: bits} in, {pin: bits} out, inst)
+        sequential, unsupported = [], []
+        for cname, cell in mod.get("cells", {}).items():
+            t = cell.get("type", "")
+            if t in IGNORED_CELLS:
+                continue
+            conns = cell.get("connections", {})
+            if t in YOSYS_GATES:
+                kind = YOSYS_GATES[t]
+                ins = {pin: conns.get(pin) for pin in GATES[kind].pins}
+                outs = {"Y": conns.get("Y")}
+                if any(v is None or len(v) != 1 for v in list(ins.values()) + list(outs.values())):
+                    raise HdlError(f"{self.source}: cell {cname!r} ({t}) has a missing or wide pin")
+            elif t in self.modules:
+                kind = t
+                sub_ports = self.modules[t].get("ports", {})
+                ins = {p: conns.get(p, []) for p, d in sub_ports.items() if d.get("direction") == "input"}
+                outs = {p: conns.get(p, []) for p, d in sub_ports.items() if d.get("direction") == "output"}
+            elif is_sequential(t):
+                sequential.append((cname, t))
+                continue
+            else:
+                unsupported.append((cname, t))
+                continue
+            inst = cell.get("attributes", {}).get(INST_ATTR)
+            inst = attr_int(inst) if inst is not None else -1
+            if not -1 <= inst < n_meta:
+                raise HdlError(f"{self.source}: cell {cname!r} refers to unknown instance {inst}")
+            units.append((cname, kind, ins, outs, inst))
+        if sequential:
+            raise sequential_error(f"module {name!r}", sequential)
+        if unsupported:
+            kinds = sorted({t for _, t in unsupported})
+            raise HdlError(f"{self.source}: module {name!r} holds cells gatesim cannot read directly "
+                               f"({', '.join(kinds[:8])}); map them to gates with Yosys first")
+        order = _topological(units, node_of, f"{self.source}: module {name!r}")
+        bit_name = _bit_names(netnames)
+
+        def resolve(b):
+            if isinstance(b, int):
+                nid = node_of.get(b)
+                if nid is None:
+                    self.notes.add(f"undriven net {bit_name(b)} of {name!r}")
+                    nid = node_of[b] = net.const(0)
+                return nid
+            if b in ("0", "1"):
+                return net.const(int(b))
+            self.notes.add(f"{b!r} bit in {name!r}")
+            return net.const(0)
+
+        for k in order:
+            cname, kind, ins, outs, inst = units[k]
+            if kind in GATES:
+                node_of[outs["Y"][0]] = net.gate(kind, *[resolve(ins[p][0]) for p in GATES[kind].pins], inst=inst)
+                continue
+            gate = self.gate_kind(kind)
+            if gate is not None:
+                node_of[outs["Y"][0]] = net.gate(gate, *[resolve(ins[p][0]) for p in GATES[gate].pins], inst=inst)
+                continue
+            sub = self._built.get(kind) or self._built.setdefault(kind, self._build(kind, stack | {name}))
+            parent = len(net.instances)
+            result = net.instance(sub, cname, **{_original_name(p, self.modules[kind].get("netnames", {})): [resolve(b) for b in bits]
+                                                  for p, bits in ins.items()})
+            net.instances[parent]["cell"] = _cell_name(kind)
+            if inst >= 0:
+                net.instances[parent]["parent"] = inst
+            sub_names = {p: _original_name(p, self.modules[kind].get("netnames", {})) for p in outs}
+            for p, bits in outs.items():
+                for b, nid in zip(bits, result[sub_names[p]]):
+                    if isinstance(b, int):
+                        node_of[b] = nid
+        for pname, p in mod.get("ports", {}).items():
+            if p.get("direction") == "output":
+                net.output(_original_name(pname, netnames), [resolve(b) for b in p["bits"]])
+        return net
+
+
+def _original_name(port: str, netnames: dict) -> str:
+    attrs = netnames.get(port, {}).get("attributes", {})
+    if NAME_ATTR in attrs:
+        try:
+            return str(json.loads(attr_str(attrs[NAME_ATTR])))
+        except ValueError:
+            pass
+    return port
+
+
+def _cell_name(module: str) -> str:
+    """A module's name as a cell name: ``$paramod\\full_adder\\W=1`` -> ``full_adder``."""
+    if module.startswith("$paramod"):
+        parts = [p for p in re.split(r"[\\$]", module) if p and p != "paramod"]
+        return parts[0] if parts else module
+    return module
+
+
+def _bit_names(netnames: dict):
+    cache: dict = {}
+
+    def name(b) -> str:
+        if not cache:
+            for n, d in netnames.items():
+                bits = d.get("bits", [])
+                for i, x in enumerate(bits):
+                    if isinstance(x, int) and (x not in cache or not d.get("hide_name")):
+                        cache[x] = n if len(bits) == 1 else f"{n}[{i}]"
+            cache.setdefault(-1, "")
+        return repr(cache.get(b, f"#{b}"))
+
+    return name
+
+
+def _topological(units, sources, where: str) -> list[int]:
+    """Order of ``units`` (name, kind, inputs, outputs, inst) so each comes after the units driving it."""
+    driver: dict = {}
+    for k, (cname, _, _, outs, _) in enumerate(units):
+        for bits in outs.values():
+            for b in bits:
+                if not isinstance(b, int):
+                    continue
+                if b in sources or b in driver:
+                    other = units[driver[b]][0] if b in driver else "an input port"
+                    raise HdlError(f"{where}: net #{b} is driven twice ({cname!r} and {other!r})")
+                driver[b] = k
+    users = defaultdict(list)
+    waiting = [0] * len(units)
+    for k, (_, _, ins, _, _) in enumerate(units):
+        deps = {driver[b] for bits in ins.values() for b in bits if isinstance(b, int) and b in driver}
+        waiting[k] = len(deps)
+        for d in deps:
+            users[d].append(k)
+    ready = deque(k for k in range(len(units)) if not waiting[k])
+    order = []
+    while ready:
+        k = ready.popleft()
+        order.append(k)
+        for u in users[k]:
+            waiting[u] -= 1
+            if not waiting[u]:
+                ready.append(u)
+    if len(order) < len(units):
+        stuck = next(units[k][0] for k in range(len(units)) if waiting[k])
+        raise HdlError(f"{where}: combinational loop through cell {stuck!r}")
+    return order
+
+
+def netlist_from_yosys_json(data: dict, top: str | None = None, source: str = "Yosys JSON") -> Netlist:
+    """The netlist of module ``top`` of a Yosys JSON document of gate cells (see the module docstring)."""
+    reader = YosysJsonReader(data, source)
+    name = reader.top(top)
+    net = reader.netlist(name)
+    net.graph["source"] = {"format": "yosys-json", "top": name, "notes": reader.notes.to_list()}
+    return net
+
+
+# -- BLIF ----------------------------------------------------------------------------------------------------
+
+_GATE_BY_TABLE = {(GATES[k].arity, truth_table(k)): k for k in LOGIC_GATES}
+_BIT = re.compile(r"(.*)\[(\d+)\]\Z")
+
+
+@dataclass
+class _Model:
+    name: str
+    inputs: list = field(default_factory=list)
+    outputs: list = field(default_factory=list)
+    names: list = field(default_factory=list)  # (input signals, output signal, cover rows, inst)
+    subckts: list = field(default_factory=list)  # (model, [(formal, actual)], inst)
+    ports: dict = field(default_factory=dict)  # renamed port base -> original name
+    instances: list = field(default_factory=list)
+
+
+def parse_blif(text: str, source: str = "BLIF") -> dict[str, _Model]:
+    """The models of a BLIF file, in file order (see the module docstring for what is read)."""
+    models: dict[str, _Model] = {}
+    cur: _Model | None = None
+    pending: list = []  # gatesim comments not yet applied
+    last = ""  # the last command: cover rows follow a .names
+    lines = text.splitlines()
+    k = 0
+    while k < len(lines):
+        raw = lines[k]
+        lineno = k = k + 1
+        while raw.endswith("\\") and k < len(lines):
+            raw = raw[:-1] + " " + lines[k]
+            k += 1
+        if raw.lstrip().startswith("# gatesim-"):
+            pending.append(raw.strip()[2:])
+            continue
+        line = raw.split("#", 1)[0].strip()
+        if not line:
+            continue
+        where = f"{source} line {lineno}"
+        if not line.startswith("."):
+            if last != ".names":
+                raise HdlError(f"{where}: cover row outside a .names")
+            cur.names[-1][2].append(line)
+            continue
+        tok = line.split()
+        cmd = last = tok[0]
+        if cmd == ".model":
+            cur = _Model(tok[1] if len(tok) > 1 else f"model{len(models)}")
+            if cur.name in models:
+                raise HdlError(f"{where}: model {cur.name!r} defined twice")
+            models[cur.name] = cur
+        if cur is None:
+            raise HdlError(f"{where}: {cmd} outside a .model")
+        inst = -1  # a "# gatesim-inst k" comment tags the next .names or .subckt
+        for meta in pending:
+            if meta.startswith("gatesim-inst "):
+                inst = int(meta.split()[1])
+            else:
+                _apply_meta(cur, [meta], where)
+        pending = []
+        if cmd == ".inputs":
+            cur.inputs += tok[1:]
+        elif cmd == ".outputs":
+            cur.outputs += tok[1:]
+        elif cmd == ".names":
+            if len(tok) < 2:
+                raise HdlError(f"{where}: .names without an output")
+            cur.names.append((tok[1:-1], tok[-1], [], inst))
+        elif cmd == ".conn":
+            cur.names.append(([tok[1]], tok[2], ["1 1"], -1))
+        elif cmd == ".subckt":
+            pairs = [t.split("=", 1) for t in tok[2:]]
+            if len(tok) < 2 or any(len(p) != 2 for p in pairs):
+                raise HdlError(f"{where}: .subckt needs a model and formal=actual connections")
+            cur.subckts.append((tok[1], pairs, inst))
+        elif cmd in (".latch", ".mlatch"):
+            raise sequential_error(f"{source} model {cur.name!r}", [(tok[2] if len(tok) > 2 else "?", cmd)])
+        elif cmd in (".gate", ".exdc", ".search", ".blackbox"):
+            raise HdlError(f"{where}: {cmd} is not supported (gatesim reads .names, .subckt and .conn)")
+        elif cmd == ".end":
+            cur = None
+        # other commands (.default_input_arrival, .cname, .attr, ...) carry no logic
+    if not models:
+        raise HdlError(f"{source}: no .model")
+    return models
+
+
+def _apply_meta(model: _Model, metas: list[str], where: str) -> None:
+    for meta in metas:
+        kind, _, rest = meta.partition(" ")
+        try:
+            if kind == "gatesim-port":
+                blif_name, original = rest.split(" ", 1)
+                model.ports[blif_name] = json.loads(original)
+            elif kind == "gatesim-instance":
+                idx, doc = rest.split(" ", 1)
+                if int(idx) != len(model.instances):
+                    raise ValueError("instances out of order")
+                model.instances.append(dict(json.loads(doc)))
+        except ValueError as e:
+            raise HdlError(f"{where}: malformed gatesim comment ({e})") from None
+
+
+def _group_ports(signals: list[str]) -> dict[str, list[str]]:
+    """Port name -> its bit signals, LSB first: ``a[0] a[1]`` is the port ``a`` when its indices are 0..n-1."""
+    groups: dict = {}
+    for s in signals:
+        m = _BIT.match(s)
+        groups.setdefault(m.group(1) if m else s, []).append((int(m.group(2)) if m else None, s))
+    ports: dict = {}
+    for base, bits in groups.items():
+        idx = [i for i, _ in bits]
+        if None not in idx and sorted(idx) == list(range(len(idx))) and base not in ports:
+            ports[base] = [s for _, s in sorted(bits)]
+        else:
+            for _, s in bits:
+                ports[s] = [s]
+    return ports
+
+
+def _cover_table(ins: list[str], rows: list[str], where: str) -> int:
+    """Truth table of a .names cover over its inputs (input k = variable k)."""
+    n = len(ins)
+    if n > 16:
+        raise HdlError(f"{where}: .names with {n} inputs is too wide")
+    full = (1 << (1 << n)) - 1
+    on, values = 0, set()
+    for row in rows:
+        parts = row.split()
+        cube, out = (parts[0], parts[1]) if n else ("", parts[0])
+        if len(cube) != n or out not in ("0", "1") or any(ch not in "01-" for ch in cube):
+            raise HdlError(f"{where}: malformed cover row {row!r}")
+        values.add(out)
+        t = full
+        for j, ch in enumerate(cube):
+            if ch != "-":
+                t &= var_table(j, n) if ch == "1" else full ^ var_table(j, n)
+        on |= t
+    if len(values) > 1:
+        raise HdlError(f"{where}: cover mixes output values 0 and 1")
+    return full ^ on if values == {"0"} else on
+
+
+def netlist_from_blif(text: str, top: str | None = None, source: str = "BLIF") -> Netlist:
+    """The netlist of model ``top`` (default: the first) of a BLIF file (see the module docstring)."""
+    models = parse_blif(text, source)
+    if top is not None and top not in models:
+        raise HdlError(f"{source}: no model {top!r} (models: {', '.join(models)})")
+    notes = Notes()
+    built: dict[str, Netlist] = {}
+    with gc_paused():
+        net = _blif_model(models, top or next(iter(models)), built, notes, source, set())
+    net.graph["source"] = {"format": "blif", "top": net.name, "notes": notes.to_list()}
+    return net
+
+
+def _blif_model(models, name, built, notes, source, stack) -> Netlist:
+    if name in built:
+        return built[name]
+    if name in stack:
+        raise HdlError(f"{source}: model {name!r} instantiates itself")
+    m = models[name]
+    where = f"{source} model {name!r}"
+    net = Netlist(name=name)
+    net.graph["instances"] = [dict(i) for i in m.instances]
+    node_of: dict = {}
+    in_ports = _group_ports(m.inputs)
+    for port, bits in in_ports.items():
+        for s, nid in zip(bits, net.input(m.ports.get(port, port), len(bits))):
+            node_of[s] = nid
+    units = []
+    for ins, out, rows, inst in m.names:
+        units.append((out, "names", {k: [s] for k, s in enumerate(ins)}, {"Y": [out]}, (rows, inst)))
+    subs = {}
+    for model, pairs, inst in m.subckts:
+        if model not in models:
+            raise HdlError(f"{where}: .subckt of unknown model {model!r}")
+        sub = models[model]
+        formal_in, formal_out = set(sub.inputs), set(sub.outputs)
+        ins = {f: [a] for f, a in pairs if f in formal_in}
+        outs = {f: [a] for f, a in pairs if f in formal_out}
+        unknown = [f for f, _ in pairs if f not in formal_in and f not in formal_out]
+        if unknown:
+            raise HdlError(f"{where}: model {model!r} has no port {unknown[0]!r}")
+        subs[len(units)] = model
+        units.append((f"{model}{len(subs) - 1}", "subckt", ins, outs, inst))
+    # signals as integers for the shared topological sort
+    ids: dict = {}
+    sid = lambda s: ids.setdefault(s, len(ids))  # noqa: E731
+    sources = {sid(s) for s in node_of}
+    numbered = [(u[0], u[1], {k: [sid(s) for s in v] for k, v in u[2].items()},
+                 {k: [sid(s) for s in v] for k, v in u[3].items()}, u[4]) for u in units]
+    order = _topological(numbered, sources, where)
+    names = {v: k for k, v in ids.items()}
+
+    def resolve(s):
+        nid = node_of.get(s)
+        if nid is None:
+            notes.add(f"undriven net {s!r} of {name!r}")
+            nid = node_of[s] = net.const(0)
+        return nid
+
+    for k in order:
+        label, kind, ins, outs, extra = units[k]
+        if kind == "names":
+            rows, inst = extra
+            node_of[outs["Y"][0]] = _names_gate(net, [resolve(ins[j][0]) for j in range(len(ins))], rows, inst,
+                                                 f"{where} .names {label}")
+            continue
+        model = subs[k]
+        sub = _blif_model(models, model, built, notes, source, stack | {name})
+        sub_m = models[model]
+        sub_in, sub_out = _group_ports(sub_m.inputs), _group_ports(sub_m.outputs)
+        conns = {}
+        for port, bits in sub_in.items():
+            missing = [b for b in bits if b not in ins]
+            if missing:
+                raise HdlError(f"{where}: .subckt {model} leaves input {missing[0]!r} unconnected")
+            conns[sub_m.ports.get(port, port)] = [resolve(ins[b][0]) for b in bits]
+        parent = len(net.instances)
+        result = net.instance(sub, label, **conns)
+        if extra >= 0:
+            net.instances[parent]["parent"] = extra
+        for port, bits in sub_out.items():
+            for b, nid in zip(bits, result[sub_m.ports.get(port, port)]):
+                if b in outs:
+                    node_of[outs[b][0]] = nid
+    del names
+    for port, bits in _group_ports(m.outputs).items():
+        net.output(m.ports.get(port, port), [resolve(s) for s in bits])
+    built[name] = net
+    return net
+
+
+def _names_gate(net: Netlist, fanin: list, rows: list[str], inst: int, where: str):
+    """The node computing a .names cover of ``fanin``: a gate, a constant, a wire or a sum of products."""
+    n = len(fanin)
+    if n == 1 and rows == ["0 0"]:
+        return net.gate("BUF", fanin[0], inst=inst)  # gatesim writes a BUF gate so; "1 1" is a wire
+    tt = _cover_table(fanin, rows, where)
+    full = (1 << (1 << n)) - 1
+    if tt in (0, full):
+        return net.const(tt == full)
+    if n == 1 and tt == var_table(0, 1):
+        return fanin[0]
+    kind = _GATE_BY_TABLE.get((n, tt))
+    if kind is not None:
+        return net.gate(kind, *fanin, inst=inst)
+    # any other function: its cover as given, AND of literals per cube, OR of the cubes
+    negated = {}
+    terms = []
+    for row in rows:
+        cube = row.split()[0] if n else ""
+        lits = []
+        for j, ch in enumerate(cube):
+            if ch == "1":
+                lits.append(fanin[j])
+            elif ch == "0":
+                if j not in negated:
+                    negated[j] = net.gate("NOT", fanin[j], inst=inst)
+                lits.append(negated[j])
+        t = lits[0] if lits else net.const(1)
+        for x in lits[1:]:
+            t = net.gate("AND2", t, x, inst=inst)
+        terms.append(t)
+    out = terms[0]
+    for t in terms[1:]:
+        out = net.gate("OR2", out, t, inst=inst)
+    if rows and rows[0].split()[-1] == "0":
+        out = net.gate("NOT", out, inst=inst)
+    return out
