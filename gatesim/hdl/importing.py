@@ -2,7 +2,7 @@
 
 RTL is synthesized by Yosys onto gatesim's gate set, then read from Yosys's JSON (:mod:`.readers`). The flow:
 
-* ``read_verilog`` (``-sv`` for ``.sv`` files), ``hierarchy -check -top TOP``, ``proc``, ``flatten`` — every
+* ``read_verilog`` (``-sv`` for ``.sv`` files), ``hierarchy -check -top TOP``, ``proc -noopt``, ``flatten`` — every
   module is flattened into the top, except modules marked ``(* keep_hierarchy *)``, which stay sub-netlist
   instances (a library may price them as cells), and gatesim's own gate modules, which stay gates.
 * A design that is then already gate level (only Yosys internal gate cells, gatesim gate modules, kept
@@ -144,7 +144,7 @@ def _synthesize(read_cmds: list[str], files: dict, top: str | None, flow: str, w
     script = "\n".join(read_cmds + [
         f"tee -q -o hierarchy.txt hierarchy -check {top_arg}",
         "setattr -mod -set keep_hierarchy 1 A:gatesim_gate",
-        "proc",
+        "proc -noopt",  # no constant folding yet: gate-level input is read as it is
         "techmap A:gatesim_gate",
         "flatten",
         "write_json pre.json",

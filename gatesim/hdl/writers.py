@@ -77,7 +77,7 @@ class _VerilogModule:
         name = module or net.name
         if not verilog_spellable(name) or name.startswith("$"):
             name = sanitize(name)
-        module_scope = Scope(reserved)
+        module_scope = Scope([*reserved, *self.scope.taken])  # Verilator: the top's instance must not share a port's name
         self.name = verilog_ident(module_scope.claim(name)).rstrip()
         self.wire_prefix = self.scope.free_prefix("n")
         self.inst_prefix = self.scope.free_prefix("g")
