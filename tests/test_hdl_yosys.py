@@ -50,6 +50,13 @@ def test_imports_are_proven_equal_to_our_designs(targets):
     assert equivalent(booth6, circuits.build("dadda-multiplier", 6), method="abc", vectors=0).equal
 
 
+def test_kept_modules_are_cells_a_library_prices():
+    net = read_verilog(DATA / "rca4.v")
+    assert count(net, "paper").cells == {"full_adder": 4} and count(net, "paper").transistors == 40
+    assert count(net, "yosys-cmos").transistors == net.graph["source"]["yosys_transistors"] == 168
+    assert equivalent(net, circuits.build("ripple-carry-adder", 4)).equal
+
+
 def test_abc_flow_maps_onto_every_gate_type(targets):
     net = read_verilog(DATA / "add32.v", flow="abc")
     assert count(net, "yosys-cmos").transistors == net.graph["source"]["yosys_transistors"]

@@ -188,38 +188,41 @@ def _bits32(value: int) -> str:
 
 
 def to_yosys_json(net: Netlist, module: str | None = None) -> str:
-    """The netlist in Yosys's JSON netlist format (``read_json``): one module of internal gate cells."""
+    """The netlist in Yosys's JSON netlist format (``read_json``): one module of internal gate cells.
+
+    Written as text, cell by cell (a dict per cell and ``json.dumps`` take three times as long); internal nets
+    are left unnamed (``read_json`` names them)."""
     c = compile_netlist(net)
     ops = c.op_names
-    bit: list = [s + 2 for s in range(c.n_slots)]  # Yosys numbers nets from 2; 0 and 1 are not nets
-    bit[c.const0_slot], bit[c.const1_slot] = "0", "1"
-    ports = {}
-    netnames = {}
+    bit = [str(s + 2) for s in range(c.n_slots)]  # Yosys numbers nets from 2; 0 and 1 are not nets
+    bit[c.const0_slot], bit[c.const1_slot] = '"0"', '"1"'
+    ports, netnames = [], []
     for direction, group in (("input", c.inputs), ("output", c.outputs)):
         for port, slots in group.items():
-            bits = [bit[s] for s in slots.tolist()]
-            ports[port] = {"direction": direction, "bits": bits}
-            netnames[port] = {"hide_name": 0, "bits": bits, "attributes": {}}
-    cells = {}
+            bits = ",".join(bit[s] for s in slots.tolist())
+            name = json.dumps(port)
+            ports.append(f'{name}:{{"direction":"{direction}","bits":[{bits}]}}')
+            netnames.append(f'{name}:{{"hide_name":0,"bits":[{bits}],"attributes":{{}}}}')
+    head = {}
+    for kind in set(ops[c.n_sources :]):
+        gt = GATES[kind]
+        dirs = ",".join([f'"{p}":"input"' for p in gt.pins] + ['"Y":"output"'])
+        head[kind] = (f'"hide_name":0,"type":"{gt.yosys}","parameters":{{}},', f'"port_directions":{{{dirs}}},',
+                      [f'"{p}":[' for p in gt.pins])
+    cells = []
     fanin, inst = c.fanin.tolist(), c.inst.tolist()
     for s in range(c.n_sources, c.n_slots):
-        gt = GATES[ops[s]]
-        conn = {pin: [bit[fanin[s][k]]] for k, pin in enumerate(gt.pins)}
-        conn["Y"] = [bit[s]]
-        cells[f"g{s}"] = {
-            "hide_name": 0, "type": gt.yosys, "parameters": {},
-            "attributes": {INST_ATTR: _bits32(inst[s])} if inst[s] >= 0 else {},
-            "port_directions": {**{p: "input" for p in gt.pins}, "Y": "output"},
-            "connections": conn,
-        }
-        netnames[f"n{s}"] = {"hide_name": 1, "bits": [bit[s]], "attributes": {}}
+        start, dirs, pins = head[ops[s]]
+        f = fanin[s]
+        conns = ",".join([pin + bit[f[k]] + "]" for k, pin in enumerate(pins)])
+        attrs = f'{{"{INST_ATTR}":"{_bits32(inst[s])}"}}' if inst[s] >= 0 else "{}"
+        cells.append(f'"g{s}":{{{start}"attributes":{attrs},{dirs}"connections":{{{conns},"Y":[{bit[s]}]}}}}')
     attrs = {"top": _bits32(1)}
     if net.instances:
         attrs[INSTANCES_ATTR] = _instances_json(net)
-    name = module or net.name
-    doc = {"creator": "gatesim", "modules": {name: {"attributes": attrs, "ports": ports, "cells": cells,
-                                                    "netnames": netnames}}}
-    return json.dumps(doc, separators=(",", ":")) + "\n"
+    name = json.dumps(module or net.name)
+    return (f'{{"creator":"gatesim","modules":{{{name}:{{"attributes":{json.dumps(attrs)},'
+            f'"ports":{{{",".join(ports)}}},"cells":{{{",".join(cells)}}},"netnames":{{{",".join(netnames)}}}}}}}}}\n')
 
 
 def cover(kind: str) -> list[str]:

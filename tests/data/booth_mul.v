@@ -34,3 +34,7 @@ endmodule
 module booth6 (input [5:0] a, input [5:0] b, output [11:0] p);
   booth_mul #(.W(6)) m (.a(a), .b(b), .p(p));
 endmodule
+
+module booth24 (input [23:0] a, input [23:0] b, output [47:0] p);
+  booth_mul #(.W(24)) m (.a(a), .b(b), .p(p));
+endmodule
