@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import gc
 import time
+from functools import partial
 
 import circuits
 from gatesim import count, optimize, to_json
@@ -43,12 +44,21 @@ def main():
     print("|---|---:|---:|---:|" + "---:|" * len(WRITERS) + "---:|")
     for item in args.designs.split(","):
         name, width = item.split(":")
-        build = lambda: circuits.build(name, int(width))  # noqa: E731
-        t_count = best(lambda: count(optimize(build()), "static-cmos"), args.repeat) - best(build, args.repeat)
-        gates = count(optimize(build())).gate_count
-        cols = [best(lambda: WRITERS[f](optimize(build())), args.repeat) - best(build, args.repeat) for f in WRITERS]
+        w = int(width)
+        t_build = best(partial(circuits.build, name, w), args.repeat)
+        t_count = best(partial(count_command, name, w), args.repeat) - t_build
+        gates = count(optimize(circuits.build(name, w))).gate_count
+        cols = [best(partial(export_command, f, name, w), args.repeat) - t_build for f in WRITERS]
         print(f"| {name} | {width} | {gates:,} | {t_count:.2f} | " + " | ".join(f"{t:.2f}" for t in cols)
               + f" | {max(cols) / t_count:.1f}x |")
+
+
+def count_command(name: str, width: int):
+    return count(optimize(circuits.build(name, width)), "static-cmos")
+
+
+def export_command(fmt: str, name: str, width: int):
+    return WRITERS[fmt](optimize(circuits.build(name, width)))
 
 
 if __name__ == "__main__":

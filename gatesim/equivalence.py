@@ -69,14 +69,14 @@ def _as_ints(x) -> list[int]:
 def _cex(a: Netlist, b: Netlist, vecs: dict) -> dict | None:
     """The first vector on which ``a`` and ``b`` differ: inputs, both outputs, the outputs that differ."""
     out_a, out_b = simulate(a, **vecs), simulate(b, **vecs)
-    n = len(next(iter(vecs.values())))
+    n = len(next(iter(vecs.values()))) if vecs else 1
     bad = np.zeros(n, dtype=bool)
     for p in a.outputs:
         bad |= np.array(_as_ints(out_a[p])) != np.array(_as_ints(out_b[p]))
     if not bad.any():
         return None
     i = int(np.flatnonzero(bad)[0])
-    pick = lambda d: {p: _as_ints(v)[i] for p, v in d.items()}  # noqa: E731
+    pick = lambda d: {p: _as_ints(v)[i] for p, v in d.items()}
     ya, yb = pick(out_a), pick(out_b)
     return {"inputs": pick(vecs), "a": ya, "b": yb, "differ": [p for p in a.outputs if ya[p] != yb[p]]}
 
@@ -162,7 +162,7 @@ def _abc(a: Netlist, b: Netlist, timeout: float):
     return None, "ABC &cec undecided"
 
 
-_SAT_ROW = re.compile(r"^\s*\\in_(\S+)\s+\S+\s+\S+\s+([01xz]+)\s*$", re.M)
+_SAT_ROW = re.compile(r"^\s*\\in_(\S+)\s+\S+\s+\S+\s+([01xz]+)\s*$", re.MULTILINE)
 
 
 def _sat(a: Netlist, b: Netlist, timeout: float):

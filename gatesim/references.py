@@ -21,8 +21,8 @@ out (``cout``, ``co``, ``carry``, ``bout``, ``borrow``), which goes on top — m
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from math import isqrt
-from typing import Callable
 
 import numpy as np
 

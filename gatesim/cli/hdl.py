@@ -24,11 +24,11 @@ from .base import EXIT_FAILURE, _emit, _params, _plugins, _positive, cli
 def import_cmd(files, top, kind, use_abc, defines, include_dirs, no_cache, output, as_json):
     """Import a design: synthesize Verilog / SystemVerilog onto gatesim's gates with Yosys, or read a gate-level
     Yosys JSON or BLIF netlist. Ports keep their names, widths and bit order; combinational logic only."""
-    from ..counting import count
-    from ..export import to_json
     from pathlib import Path
 
-    from ..hdl.importing import kind_of, import_file, read_verilog
+    from ..counting import count
+    from ..export import to_json
+    from ..hdl.importing import import_file, kind_of, read_verilog
 
     flow = "abc" if use_abc else "techmap"
     kinds = {kind or kind_of(Path(f)) for f in files}
@@ -52,7 +52,7 @@ def import_cmd(files, top, kind, use_abc, defines, include_dirs, no_cache, outpu
     if as_json:
         click.echo(json.dumps(summary, indent=2))
         return
-    ports = lambda d: ", ".join(f"{p}[{w}]" for p, w in d.items())  # noqa: E731
+    ports = lambda d: ", ".join(f"{p}[{w}]" for p, w in d.items())
     how = ("read as it is (gate level)" if not src.get("mapped", False) else
            f"synthesized by Yosys ({src.get('flow')})") if src.get("format") in ("verilog", "yosys-json") else "read as it is"
     click.echo(f"{net.name}: {ports(c.inputs)} -> {ports(c.outputs)}; {how}")
@@ -101,7 +101,7 @@ def equiv_cmd(obj, design_a, design_b, width, params_a, params_b, raw, method, t
         click.echo(f"{design_a} vs {design_b}: {verdict} ({r.method}, {r.seconds:.2f} s): {r.detail}")
         if r.counterexample:
             cx = r.counterexample
-            fmt = lambda d: ", ".join(f"{k}={v:#x}" for k, v in d.items())  # noqa: E731
+            fmt = lambda d: ", ".join(f"{k}={v:#x}" for k, v in d.items())
             click.echo(f"counterexample: {fmt(cx['inputs'])}")
             click.echo(f"  {design_a}: {fmt(cx['a'])}")
             click.echo(f"  {design_b}: {fmt(cx['b'])}")

@@ -29,7 +29,8 @@ from pathlib import Path
 
 from ..errors import DesignError, HdlError
 from ..netlist import Netlist
-from .readers import YosysJsonReader, netlist_from_blif, sequential_error
+from .blif import netlist_from_blif
+from .readers import YosysJsonReader, is_sequential, sequential_error
 from .yosys import YosysError, run_yosys, yosys_version
 
 SPEC_KINDS = ("verilog", "json", "blif")
@@ -38,7 +39,7 @@ ABC_GATES = "AND,NAND,OR,NOR,XOR,XNOR,ANDNOT,ORNOT,MUX,NMUX,AOI3,OAI3,AOI4,OAI4"
 COARSE_PASSES = ("opt_expr; opt_clean; opt -nodffe -nosdff; wreduce; peepopt; opt_clean; alumacc; share; opt; "
                  "memory -nomap; opt_clean")
 _VERILOG_SUFFIXES = (".v", ".sv", ".vh", ".svh", ".verilog")
-_INCLUDE = re.compile(r'^\s*`include\s+"([^"]+)"', re.M)
+_INCLUDE = re.compile(r'^\s*`include\s+"([^"]+)"', re.MULTILINE)
 _memo: dict = {}
 
 
@@ -174,7 +175,6 @@ def _synthesize(read_cmds: list[str], files: dict, top: str | None, flow: str, w
     left = reader.unmapped_cells(name)
     if left:
         seq = [(c, t) for c, t in _cells_of(reader, name) if t in left]
-        from .readers import is_sequential
 
         if any(is_sequential(t) for t in left):
             raise sequential_error(f"{what}: module {name!r}", [(c, t) for c, t in seq if is_sequential(t)])

@@ -150,10 +150,8 @@ def to_verilog(net: Netlist, module: str | None = None, style: str = "structural
     fanout = _fanout(c)
     unused_inputs = bool(c.n_inputs) and not fanout[: c.n_inputs].all()
     dangling = bool((fanout[c.n_sources :] == 0).any())
-    lines = [
-        f"// {'structural Verilog' if structural else 'Verilog of Yosys internal gate cells (read_verilog -icells)'}"
-        f" written by gatesim: netlist {net.name!r}, {c.n_gates} gates",
-    ]
+    what = "structural Verilog" if structural else "Verilog of Yosys internal gate cells (read_verilog -icells)"
+    lines = [f"// {what} written by gatesim: netlist {net.name!r}, {c.n_gates} gates"]
     if structural:
         lines.append("// one instance of a gate module per gate; the gate modules follow the netlist module")
         lines.append("/* verilator lint_off DECLFILENAME */  // gate modules share the file")

@@ -75,7 +75,7 @@ def yosys_version() -> str:
         return "none"
 
 
-def run_yosys(script: str, files: dict[str, "str | bytes | Path"] | None = None, outputs=(), timeout: float | None = None,
+def run_yosys(script: str, files: dict[str, str | bytes | Path] | None = None, outputs=(), timeout: float | None = None,
               what: str = "Yosys", optional=()) -> YosysRun:
     """Run Yosys ``script`` (commands separated by newlines or ``;``) in a fresh folder holding ``files``
     (relative name -> text, bytes or a path to copy); return the ``outputs`` it wrote (and those of
@@ -99,7 +99,7 @@ def run_yosys(script: str, files: dict[str, "str | bytes | Path"] | None = None,
         (root / "gatesim.ys").write_text(script)
         t0 = time.perf_counter()
         try:
-            proc = subprocess.run(cmd + ["-q", "-s", "gatesim.ys"], cwd=root, capture_output=True, text=True,
+            proc = subprocess.run(cmd + ["-q", "-s", "gatesim.ys"], cwd=root, capture_output=True, text=True, check=False,
                                   timeout=timeout)
         except subprocess.TimeoutExpired:
             raise YosysTimeout(f"{what}: Yosys ran past its time limit of {timeout:g} s") from None
@@ -123,5 +123,5 @@ def run_yosys(script: str, files: dict[str, "str | bytes | Path"] | None = None,
 
 def yosys_error(log: str) -> str:
     """The first ``ERROR:`` message of a Yosys log (one line, with its ``file:line:`` when it has one), or ``""``."""
-    m = re.search(r"^(\S+: )?ERROR: (.*)$", log, re.M)
+    m = re.search(r"^(\S+: )?ERROR: (.*)$", log, re.MULTILINE)
     return f"{m.group(1) or ''}{m.group(2).strip()}" if m else ""
