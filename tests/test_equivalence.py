@@ -13,7 +13,7 @@ FAMILIES = [  # (reference, alternative, width, params of the alternative)
     ("ripple-carry-adder", "kogge-stone-adder", 32, {}),
     ("ripple-carry-adder", "carry-lookahead-adder", 32, {}),
     ("booth-wallace-multiplier", "wallace-multiplier", 6, {}),
-    ("booth-wallace-multiplier", "dadda-multiplier", 6, {"final_adder": "kogge-stone-adder"}),
+    ("booth-wallace-multiplier", "dadda-multiplier", 6, {"adder": "kogge-stone-adder"}),
     ("booth-wallace-multiplier", "array-multiplier", 6, {}),
     ("srt-divider", "restoring-divider", 6, {}),
     ("srt-divider", "nonrestoring-divider", 6, {}),

@@ -20,9 +20,10 @@ import re
 from collections import defaultdict, deque
 from dataclasses import dataclass, field
 
+from ..cells import output_tables
 from ..errors import HdlError
 from ..gates import GATES, LOGIC_GATES
-from ..logic import evaluate, truth_table, var_table
+from ..logic import truth_table
 from ..netlist import Netlist, gc_paused
 from .writers import GATE_ATTR, INST_ATTR, INSTANCES_ATTR, NAME_ATTR
 
@@ -85,22 +86,11 @@ def attr_int(value) -> int:
 
 def _gate_truth_table(net: Netlist, pins) -> int | None:
     """Truth table of a one-output netlist over the given input ports (one bit each), or None."""
-    from ..compile import compile_netlist
-
     if list(net.inputs) != list(pins) or any(len(b) != 1 for b in net.inputs.values()) or list(net.outputs) != ["Y"]:
         return None
     if len(net.outputs["Y"]) != 1:
         return None
-    c = compile_netlist(net)
-    n = c.n_inputs
-    mask = (1 << (1 << n)) - 1
-    val = [0] * c.n_slots
-    for j in range(n):
-        val[j] = var_table(j, n)
-    val[c.const1_slot] = mask
-    for slot, kind, fanin, _ in c.gate_template():
-        val[slot] = evaluate(kind, [val[f] for f in fanin], mask)
-    return val[int(c.outputs["Y"][0])]
+    return output_tables(net)[1][0]
 
 
 class YosysJsonReader:
