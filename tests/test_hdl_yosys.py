@@ -235,3 +235,11 @@ def test_cli_table_with_an_imported_multiplier(monkeypatch):
     assert r.exit_code == 0 and "significand_multiplier=verilog:mul.v:mul24@24" in r.output, r.output
     r = _run("table", "--multiplier", "verilog:mul.v:mul24", "--formats", "fp16", "--operations", "mul")
     assert r.exit_code == 2 and re.search(r"mul on fp16: .*24 bits wide; it cannot be built at width 11", r.output)
+
+
+def test_systemverilog_files_are_read_as_such(tmp_path):
+    (tmp_path / "sv_add.sv").write_text(
+        "module sv_add (input logic [3:0] a, input logic [3:0] b, output logic [4:0] s);\n"
+        "  always_comb s = a + b;\nendmodule\n")
+    net = read_verilog(tmp_path / "sv_add.sv")
+    assert verify(net, named_reference("add", net)).ok and net.graph["source"]["top"] == "sv_add"
