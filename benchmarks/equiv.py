@@ -36,7 +36,7 @@ def main():
     args = ap.parse_args()
     methods = args.methods.split(",")
     widths = {"adder": args.adders, "multiplier": args.multipliers}
-    print("| design A | design B | width | " + " | ".join(f"{m} (s)" for m in methods) + " |")
+    print("| design A | design B | width | " + " | ".join(f"{m}: CPU s (wall)" for m in methods) + " |")
     print("|---|---|---:|" + "---:|" * len(methods))
     for family, names in FAMILIES.items():
         w = widths[family]
