@@ -174,10 +174,10 @@ def _synthesize(read_cmds: list[str], files: dict, top: str | None, flow: str, w
     reader = pre if gate_level else YosysJsonReader(json.loads(run.outputs["mapped.json"]), what)
     left = reader.unmapped_cells(name)
     if left:
-        seq = [(c, t) for c, t in _cells_of(reader, name) if t in left]
-
-        if any(is_sequential(t) for t in left):
-            raise sequential_error(f"{what}: module {name!r}", [(c, t) for c, t in seq if is_sequential(t)])
+        state = [(c, d.get("type", "")) for m in reader.modules.values() for c, d in m.get("cells", {}).items()
+                 if is_sequential(d.get("type", ""))]
+        if state:
+            raise sequential_error(f"{what}: module {name!r}", state)
         raise HdlError(f"{what}: Yosys left cells gatesim has no gate for ({', '.join(left[:8])})")
     net = reader.netlist(name)
     yosys_t = None
@@ -188,10 +188,6 @@ def _synthesize(read_cmds: list[str], files: dict, top: str | None, flow: str, w
     net.graph["source"] = {"top": name, "flow": flow, "mapped": not gate_level, "yosys": yosys_version(),
                            "yosys_transistors": yosys_t, "notes": reader.notes.to_list()}
     return net
-
-
-def _cells_of(reader: YosysJsonReader, top: str):
-    return [(c, d.get("type", "")) for c, d in reader.modules[top].get("cells", {}).items()]
 
 
 def read_verilog(paths, top: str | None = None, *, flow: str = "techmap", include_dirs=(), defines: dict | None = None,
