@@ -84,6 +84,15 @@ def test_verilog_round_trip_through_yosys(tmp_path, style, k):
     assert_same_design(net, back)
 
 
+def test_a_large_netlist_round_trips_through_verilog(tmp_path):
+    """Hundreds of cell instances: each its own attribute (one long attribute string overflows Yosys's lexer)."""
+    net = optimize(circuits.build("booth-wallace-multiplier", 16))
+    assert len(net.instances) > 250
+    path = tmp_path / "bw16.v"
+    path.write_text(to_verilog(net))
+    assert_same_design(net, read_verilog(path, cache=False), vectors=500)
+
+
 def test_json_and_blif_files(tmp_path):
     net = optimize(circuits.build("booth-wallace-multiplier", 5))
     (tmp_path / "d.json").write_text(to_yosys_json(net))

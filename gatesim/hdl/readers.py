@@ -25,7 +25,7 @@ from ..errors import HdlError
 from ..gates import GATES, LOGIC_GATES
 from ..logic import truth_table
 from ..netlist import Netlist, gc_paused
-from .writers import GATE_ATTR, INST_ATTR, INSTANCES_ATTR, NAME_ATTR
+from .writers import GATE_ATTR, INST_ATTR, INSTANCE_ATTR, NAME_ATTR
 
 YOSYS_GATES = {gt.yosys: gt.name for gt in GATES.values() if gt.yosys}
 IGNORED_CELLS = frozenset({"$scopeinfo"})
@@ -176,12 +176,14 @@ class YosysJsonReader:
                 if isinstance(b, str) or b in node_of:
                     raise HdlError(f"{self.source}: input port {pname!r} of {name!r} is tied to another input or a constant")
                 node_of[b] = nid
-        instances = mod.get("attributes", {}).get(INSTANCES_ATTR)
-        if instances:
+        attrs = mod.get("attributes", {})
+        k = 0
+        while f"{INSTANCE_ATTR}{k}" in attrs:
             try:
-                net.graph["instances"] = [dict(i) for i in json.loads(attr_str(instances))]
+                net.instances.append(dict(json.loads(attr_str(attrs[f"{INSTANCE_ATTR}{k}"]))))
             except (ValueError, TypeError):
-                raise HdlError(f"{self.source}: module {name!r} has a malformed {INSTANCES_ATTR} attribute") from None
+                raise HdlError(f"{self.source}: module {name!r} has a malformed {INSTANCE_ATTR}{k} attribute") from None
+            k += 1
         n_meta = len(net.instances)
         units = []  # (cell name, kind or module, {pin: bits} in, {pin: bits} out, inst)
         sequential, unsupported = [], []

@@ -3,8 +3,8 @@
 Every writer is linear in the netlist (one pass over the compiled slots) and deterministic. Each keeps what
 gatesim needs to read the file back exactly — port names, widths and bit order (little-endian), and the
 cell hierarchy a library prices (which gates belong to which ``full_adder`` instance) — in the format's
-own metadata: Verilog attributes ``(* gatesim_inst = 3 *)`` on gates and ``(* gatesim_instances = "..." *)``
-(the instance table as JSON) on the module, the same attributes in Yosys JSON, and ``# gatesim-...``
+own metadata: Verilog attributes ``(* gatesim_inst = 3 *)`` on gates and ``(* gatesim_instance_3 = "..." *)``
+(instance 3 as JSON) on the module, the same attributes in Yosys JSON, and ``# gatesim-...``
 comment lines in BLIF. Tools that don't know them ignore them.
 
 * :func:`to_verilog` ``style="structural"`` (default): plain Verilog-2001. One instance of a small gate
@@ -31,7 +31,8 @@ from ..netlist import Netlist
 from .names import Scope, sanitize, verilog_ident, verilog_spellable
 
 GATE_MODULE_PREFIX = "gatesim_"  # structural Verilog: the module of gate type G is gatesim_G
-GATE_ATTR, INST_ATTR, INSTANCES_ATTR, NAME_ATTR = "gatesim_gate", "gatesim_inst", "gatesim_instances", "gatesim_name"
+GATE_ATTR, INST_ATTR, NAME_ATTR = "gatesim_gate", "gatesim_inst", "gatesim_name"
+INSTANCE_ATTR = "gatesim_instance_"  # + k: instance k as JSON, one attribute each (Yosys's lexer takes no long strings)
 
 # Verilog expression of each gate over its pins (structural style's gate modules)
 _EXPR = {
@@ -53,9 +54,11 @@ def _fanout(c: CompiledNetlist) -> np.ndarray:
     return np.bincount(np.concatenate([pins, c.output_slots]).astype(np.int64), minlength=c.n_slots)
 
 
-def _instances_json(net: Netlist) -> str:
+def _instance_attrs(net: Netlist) -> dict[str, str]:
+    """The cell instances as module attributes: ``gatesim_instance_<k>`` -> instance k as JSON."""
     keep = ("name", "cell", "parent", "const_pins")
-    return json.dumps([{k: i[k] for k in keep if k in i} for i in net.instances], separators=(",", ":"))
+    return {f"{INSTANCE_ATTR}{k}": json.dumps({x: i[x] for x in keep if x in i}, separators=(",", ":"))
+            for k, i in enumerate(net.instances)}
 
 
 class _VerilogModule:
@@ -97,7 +100,8 @@ class _VerilogModule:
     def header(self, c: CompiledNetlist, net: Netlist, unused_inputs: bool) -> list[str]:
         lines = []
         if net.instances:
-            lines.append(f"(* {INSTANCES_ATTR} = {_verilog_string(_instances_json(net))} *)")
+            attrs = [f"{k} = {_verilog_string(v)}" for k, v in _instance_attrs(net).items()]
+            lines.append("(* " + ",\n   ".join(attrs) + " *)")
         lines.append(f"module {self.name} (")
         decls = []
         for direction, ports in (("input", c.inputs), ("output", c.outputs)):
@@ -215,9 +219,7 @@ def to_yosys_json(net: Netlist, module: str | None = None) -> str:
         conns = ",".join([pin + bit[f[k]] + "]" for k, pin in enumerate(pins)])
         attrs = f'{{"{INST_ATTR}":"{_bits32(inst[s])}"}}' if inst[s] >= 0 else "{}"
         cells.append(f'"g{s}":{{{start}"attributes":{attrs},{dirs}"connections":{{{conns},"Y":[{bit[s]}]}}}}')
-    attrs = {"top": _bits32(1)}
-    if net.instances:
-        attrs[INSTANCES_ATTR] = _instances_json(net)
+    attrs = {"top": _bits32(1), **_instance_attrs(net)}
     name = json.dumps(module or net.name)
     return (f'{{"creator":"gatesim","modules":{{{name}:{{"attributes":{json.dumps(attrs)},'
             f'"ports":{{{",".join(ports)}}},"cells":{{{",".join(cells)}}},"netnames":{{{",".join(netnames)}}}}}}}}}\n')
@@ -261,8 +263,8 @@ def to_blif(net: Netlist, model: str | None = None) -> str:
         base[port] = b
         if b != port:
             lines.append(f"# gatesim-port {b} {json.dumps(port)}")
-    for k, inst in enumerate(net.instances):
-        lines.append(f"# gatesim-instance {k} {json.dumps({x: inst[x] for x in ('name', 'cell', 'parent', 'const_pins') if x in inst}, separators=(',', ':'))}")
+    for k, inst in enumerate(_instance_attrs(net).values()):
+        lines.append(f"# gatesim-instance {k} {inst}")
 
     def bit_names(port, slots):
         return [base[port]] if len(slots) == 1 else [f"{base[port]}[{i}]" for i in range(len(slots))]
