@@ -184,9 +184,9 @@ def test_specs_in_build_tables_and_profiles(tmp_path, monkeypatch):
     sel = DesignSelection(multiplier=spec)
     sel.check()
     tab = build_table(sel, "yosys-cmos", formats=["fp32"], operations=["mul"], cache=tmp_path / "cache")
-    e = tab.entry("mul", "fp32")
-    assert e.components["significand_multiplier"]["design"] == spec
-    assert e.transistors > net.graph["source"]["yosys_transistors"]  # plus the exponent adder and sign
+    e = tab.entry("mul", "fp32")  # a complete IEEE 754 multiplier around the imported significand multiplier
+    assert e.components["unit"]["multiplier"] == spec, e.components
+    assert e.transistors > net.graph["source"]["yosys_transistors"]
     with pytest.raises(TableError, match="is 24 bits wide"):
         build_table(sel, formats=["bf16"], operations=["mul"], cache=False)
     # a profile finds the file next to itself, from any working folder
@@ -241,6 +241,9 @@ def test_cli_import_count_verify_equiv_export(tmp_path, monkeypatch):
 def test_cli_table_with_an_imported_multiplier(monkeypatch):
     monkeypatch.chdir(DATA)
     r = _run("table", "--multiplier", "verilog:mul.v:mul24", "--formats", "fp32", "--operations", "mul", "--csv")
+    assert r.exit_code == 0 and "multiplier=verilog:mul.v:mul24" in r.output, r.output
+    r = _run("table", "--multiplier", "verilog:mul.v:mul24", "--formats", "fp32", "--operations", "mul", "--mode",
+             "paper", "--csv")
     assert r.exit_code == 0 and "significand_multiplier=verilog:mul.v:mul24@24" in r.output, r.output
     r = _run("table", "--multiplier", "verilog:mul.v:mul24", "--formats", "fp16", "--operations", "mul")
     assert r.exit_code == 2 and re.search(r"mul on fp16: .*24 bits wide; it cannot be built at width 11", r.output)
