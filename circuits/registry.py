@@ -43,6 +43,7 @@ import networkx as nx
 from gatesim.cells import register_cell
 from gatesim.errors import DesignError, GatesimError, did_you_mean
 from gatesim.formats import FormatError, NumberFormat, parse_format
+from gatesim.hdl.importing import is_spec
 from gatesim.netlist import Netlist, gc_paused
 
 Reference = Callable[[dict], dict]
@@ -113,6 +114,8 @@ class Design:
         if "format" in params and "format" not in self.params:
             raise DesignError(f"{self.name} is sized by a width in bits, not a number format")
         if width is None:
+            if self.kind == "imported":  # its file gives it
+                return self.min_width
             raise DesignError(f"{self.name}: give a width in bits")
         return width
 
@@ -133,6 +136,8 @@ class Design:
         if isinstance(width, bool) or not isinstance(width, int):
             raise DesignError(f"{self.name}: width must be an integer, got {width!r}")
         top = self.max_width if self.max_width is not None else MAX_WIDTH
+        if self.kind == "imported" and width != top:
+            raise DesignError(f"{self.name} is {top} bits wide; it cannot be built at width {width}")
         if width < self.min_width or width > top:
             hi = f"..{top}"
             raise DesignError(f"{self.name}: width {width} is out of range (allowed: {self.min_width}{hi})")
@@ -198,11 +203,32 @@ def get(name: str, kinds: tuple[str, ...] = ()) -> Design:
     (of ``kinds`` first, when given)."""
     load_plugins()
     d = _REGISTRY.get(name)
+    if d is None and is_spec(name):
+        return _imported(name)
     if d is None:
         pool = [n for n, x in _REGISTRY.items() if x.kind in kinds] if kinds else []
         hint = did_you_mean(name, pool) or did_you_mean(name, _REGISTRY)
         raise DesignError(f"unknown design {name!r}{hint} (see `gatesim circuits`)")
     return d
+
+
+def _imported(spec: str) -> Design:
+    """The design a file spec names (``verilog:PATH[:TOP]``, ``json:PATH[:TOP]``, ``blif:PATH[:TOP]``), built at
+    the width its file gives it (its widest input port); one Design per spec and file content (see
+    :mod:`gatesim.hdl.importing`)."""
+    from gatesim.hdl.importing import design_width, load_spec, netlist_copy, spec_hash
+
+    key = (spec, spec_hash(spec))
+    d = _IMPORTED.get(key)
+    if d is None:
+        net = load_spec(spec)
+        width = design_width(net)
+        d = _IMPORTED[key] = Design(spec, lambda w: netlist_copy(net), None, "imported", f"imported from {spec}",
+                                    width, width)
+    return d
+
+
+_IMPORTED: dict = {}
 
 
 def designs() -> list[Design]:
@@ -274,7 +300,7 @@ def build_role(parent: str, role: str, choices: dict, width: int, **params) -> N
         d = get(name)
     except DesignError as e:
         raise DesignError(f"{parent}: {role} {name!r}: {e}") from None
-    if d.kind not in kinds:
+    if d.kind not in kinds and d.kind != "imported":  # an imported design may fill any role
         raise DesignError(f"{parent}: {role} {name!r} is not a registered {kinds[0]} (its kind is {d.kind})")
     if d.sized_by != "width":
         raise DesignError(f"{parent}: {role} {name!r} is sized by a number format, not a width")

@@ -2,13 +2,16 @@
 
 Engine API: :class:`Netlist`, :func:`compile_netlist`, :func:`count`, :func:`simulate`,
 :func:`switching_activity`, :func:`verify`, :class:`CellLibrary`, :func:`load_library`,
-:func:`to_verilog`, :func:`optimize`, :func:`prove_multiplier`, :func:`prove_adder`.
+:func:`to_verilog` (and Yosys JSON, BLIF), :func:`read_verilog` (and :func:`import_file`), :func:`optimize`,
+:func:`equivalent`, :func:`prove_multiplier`, :func:`prove_adder`.
 """
 from .cells import register_cell, registered_cells
 from .compile import CompiledNetlist, compile_netlist
 from .counting import Counts, count
-from .errors import DesignError, GatesimError, LibraryError, NetlistError, SimulationError
-from .export import from_json, to_json, to_verilog
+from .errors import DesignError, GatesimError, HdlError, LibraryError, NetlistError, SimulationError
+from .equivalence import EquivalenceResult, equivalent
+from .export import from_json, to_json
+from .hdl import import_file, read_blif, read_verilog, read_yosys_json, to_blif, to_verilog, to_yosys_json
 from .library import CellLibrary, builtin_libraries, load_library
 from .netlist import Netlist, validate
 from .optimization import optimize, remove_unused
@@ -21,8 +24,9 @@ __version__ = "0.1.0"
 __all__ = [
     "Netlist", "validate", "CompiledNetlist", "compile_netlist", "Counts", "count",
     "CellLibrary", "load_library", "builtin_libraries", "simulate", "switching_activity", "Activity",
-    "verify", "VerifyResult", "to_verilog", "to_json", "from_json",
+    "verify", "VerifyResult", "to_verilog", "to_json", "from_json", "to_yosys_json", "to_blif",
+    "read_verilog", "read_yosys_json", "read_blif", "import_file", "equivalent", "EquivalenceResult",
     "optimize", "remove_unused", "register_cell", "registered_cells",
     "prove_multiplier", "prove_adder", "prove_subtractor", "prove_arithmetic", "ProofResult",
-    "GatesimError", "NetlistError", "LibraryError", "DesignError", "SimulationError",
+    "GatesimError", "NetlistError", "HdlError", "LibraryError", "DesignError", "SimulationError",
 ]

@@ -60,15 +60,12 @@ def output_function(tts: Iterable[int], n: int) -> tuple[int, tuple[int, ...]]:
     return len(used), tuple(sorted({restrict(t, n, used) for t in tts}))
 
 
-def netlist_function(net: Netlist) -> tuple[int, tuple[int, ...]] | None:
-    """:func:`output_function` of a netlist's output bits over its input bits (``None`` when it has more
-    than :data:`MAX_CELL_INPUTS` input bits)."""
+def output_tables(net: Netlist) -> tuple[int, list[int]]:
+    """(n, the truth table of every output bit, in port order, over the netlist's n input bits)."""
     from .compile import compile_netlist
 
     c = compile_netlist(net)
     n = c.n_inputs
-    if n > MAX_CELL_INPUTS:
-        return None
     mask = (1 << (1 << n)) - 1
     val = [0] * c.n_slots
     for j in range(n):
@@ -76,7 +73,16 @@ def netlist_function(net: Netlist) -> tuple[int, tuple[int, ...]] | None:
     val[c.const1_slot] = mask
     for slot, kind, fanin, _ in c.gate_template():
         val[slot] = evaluate(kind, [val[f] for f in fanin], mask)
-    return output_function((val[int(s)] for s in c.output_slots), n)
+    return n, [val[int(s)] for s in c.output_slots]
+
+
+def netlist_function(net: Netlist) -> tuple[int, tuple[int, ...]] | None:
+    """:func:`output_function` of a netlist's output bits over its input bits (``None`` when it has more
+    than :data:`MAX_CELL_INPUTS` input bits)."""
+    if sum(len(b) for b in net.inputs.values()) > MAX_CELL_INPUTS:
+        return None
+    n, tables = output_tables(net)
+    return output_function(tables, n)
 
 
 @dataclass(frozen=True)

@@ -55,7 +55,11 @@ class CompiledNetlist:
 
     @property
     def op_names(self) -> list[str]:
-        return [GATE_NAMES[c] for c in self.op]
+        """Gate type name per slot (cached: callers index it once per gate). Don't modify the list."""
+        names = self._cache.get("op_names")
+        if names is None:
+            names = self._cache["op_names"] = [GATE_NAMES[c] for c in self.op.tolist()]
+        return names
 
     @property
     def depth(self) -> int:

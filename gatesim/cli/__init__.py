@@ -1,12 +1,12 @@
 """Command-line interface: a thin click layer over the public API. Every command has ``--json``.
 
 One module per concept: :mod:`.base` (the group, errors, shared helpers), :mod:`.designs` (commands on one
-design), :mod:`.tables` (``table``, ``estimate``), :mod:`.explore` (``explore``),
+design), :mod:`.tables` (``table``, ``estimate``), :mod:`.explore` (``explore``), :mod:`.hdl` (``import``, ``equiv``),
 :mod:`.prove` (``prove``); the calibration room brings its own commands.
 """
 from __future__ import annotations
 
-from . import designs, explore, prove, tables  # noqa: F401  (importing registers the commands)
+from . import designs, explore, hdl, prove, tables  # noqa: F401  (importing registers the commands)
 from .base import EXIT_FAILURE, EXIT_USAGE, cli
 from .tables import _estimate_command
 

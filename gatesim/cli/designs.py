@@ -65,7 +65,8 @@ def design_options(f=None, *, format_option="--format"):
     def deco(f):
         opts = [
             click.argument("design"),
-            click.option("--width", "-w", type=int, callback=_positive, help="Operand width in bits (integer designs)."),
+            click.option("--width", "-w", type=int, callback=_positive,
+                         help="Operand width in bits (integer designs; an imported design's file gives it)."),
             click.option(format_option, "number_format", metavar="FMT",
                          help="Number format of a floating-point unit: fp8-e4m3, fp8-e5m2, fp16, bf16, tf32, fp32, "
                               "fp64, eXmY (eXmYfn: no infinities), intN (fp-convert's source)."),
@@ -116,9 +117,12 @@ def count_cmd(obj, design, width, number_format, rounding, params, libraries, ra
               help="Random vectors (besides edge cases) when the input space is too large to enumerate.")
 @click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True, help="Seed of the random vectors.")
 @click.option("--exhaustive", is_flag=True, help=f"Enumerate every input combination (up to 2**{EXHAUSTIVE_MAX_BITS}).")
+@click.option("--reference", "-r", "reference_name", metavar="NAME",
+              help="Reference to check against: add, sub, mul, smul, ... (gatesim.references) or a registered "
+                   "design (default: DESIGN's own; an imported design needs one).")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 @click.pass_obj
-def verify_cmd(obj, design, width, number_format, rounding, params, vectors, seed, exhaustive, as_json):
+def verify_cmd(obj, design, width, number_format, rounding, params, vectors, seed, exhaustive, reference_name, as_json):
     """Simulate DESIGN against its reference model; exit 1 on any mismatch.
 
     Floating-point units are checked bit for bit against numpy/torch arithmetic where the platform has the
@@ -128,7 +132,13 @@ def verify_cmd(obj, design, width, number_format, rounding, params, vectors, see
     from ..verify import EXHAUSTIVE_LIMIT, verify
 
     circuits, net, p = _build(obj, design, width, params, number_format, rounding)
-    ref = circuits.reference(design, width, **p)
+    if reference_name:
+        ref = reference_for(circuits, reference_name, net)
+    elif circuits.get(design).kind == "imported":
+        raise click.UsageError(f"{design} is imported and has no reference of its own: give --reference "
+                               "(add, sub, mul, smul, ..., or a registered design)")
+    else:
+        ref = circuits.reference(design, width, **p)
     bits = sum(len(b) for b in net.inputs.values())
     if exhaustive and bits > EXHAUSTIVE_MAX_BITS:
         raise click.BadParameter(f"{design} has {bits} input bits: 2**{bits} vectors are too many to enumerate "
@@ -142,9 +152,10 @@ def verify_cmd(obj, design, width, number_format, rounding, params, vectors, see
 
     result = verify(net, ref, vectors=vectors, seed=seed, progress=progress,
                     exhaustive_limit=(1 << bits) if exhaustive else EXHAUSTIVE_LIMIT,
-                    stimulus=circuits.stimulus(design, width, **p), describe=circuits.decoder(design, width, **p))
+                    stimulus=None if reference_name else circuits.stimulus(design, width, **p),
+                    describe=None if reference_name else circuits.decoder(design, width, **p))
     bar.close()
-    reference = getattr(ref, "description", None)
+    reference = getattr(ref, "description", None) or reference_name
     if as_json:
         doc = dict(result.to_dict(), design=design, params=net.params)
         if reference:
@@ -207,15 +218,73 @@ def activity_cmd(obj, design, width, number_format, rounding, params, library, v
     click.echo(f"toggles per operation {act.mean_toggles:.2f}   transistor-weighted toggles per operation {act.mean_weighted_toggles:.1f}")
 
 
+EXPORT_FORMATS = ("verilog", "yosys-verilog", "yosys-json", "blif", "json")
+
+
 @cli.command("export")
 @design_options(format_option="--number-format")
-@click.option("--format", "fmt", type=click.Choice(["verilog", "json"]), default="verilog", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(EXPORT_FORMATS), default="verilog", show_default=True,
+              help="verilog: plain structural Verilog (Verilator, Icarus, Yosys read it as is); yosys-verilog: Yosys "
+                   "internal gate cells (read_verilog -icells); yosys-json: Yosys write_json format; blif; json: gatesim's own.")
+@click.option("--raw", is_flag=True, help="Export the netlist as built (default: optimized, as `count` counts it).")
+@click.option("--module", metavar="NAME", help="Module (model) name in the file (default: the netlist's name).")
 @click.option("--output", "-o", type=click.Path(dir_okay=False, writable=True), help="File to write (default: stdout).")
 @click.pass_obj
-def export_cmd(obj, design, width, number_format, rounding, params, fmt, output):
-    """Write DESIGN's netlist as structural Verilog (Yosys gate cells) or gatesim JSON (an FP unit: --number-format)."""
-    from ..export import to_json, to_verilog
+def export_cmd(obj, design, width, number_format, rounding, params, fmt, raw, module, output):
+    """Write DESIGN's netlist (optimized unless --raw) as Verilog, Yosys JSON, BLIF or gatesim JSON (an FP unit:
+    --number-format)."""
+    from ..export import to_json
+    from ..hdl import to_blif, to_verilog, to_yosys_json
+    from ..optimization import optimize
 
     _, net, _ = _build(obj, design, width, params, number_format, rounding)
-    text = to_verilog(net) if fmt == "verilog" else to_json(net)
+    if not raw:
+        net = optimize(net)
+    writers = {
+        "verilog": lambda: to_verilog(net, module),
+        "yosys-verilog": lambda: to_verilog(net, module, style="yosys"),
+        "yosys-json": lambda: to_yosys_json(net, module),
+        "blif": lambda: to_blif(net, module),
+        "json": lambda: to_json(net),
+    }
+    text = writers[fmt]()
     _emit(text, output, f"{fmt}, {net.number_of_nodes()} nets")
+
+
+def reference_for(circuits, name: str, net):
+    """The reference function ``name`` for ``net``: a named word-level reference (gatesim.references) bound to
+    its ports, or a registered design's reference at the netlist's width (its widest input), its ports matched
+    by name, else by order."""
+    from ..references import REFERENCES, named_reference
+
+    if name in REFERENCES:
+        return named_reference(name, net)
+    d = circuits.get(name)
+    if d.kind == "imported":
+        raise click.UsageError(f"--reference must be a named reference or a registered design, not {name!r}")
+    width = max(len(b) for b in net.inputs.values())
+    ref = circuits.reference(name, width)
+    model = circuits.build(name, width)
+    rename_in = _match_ports(net.inputs, model.inputs, name, "input")
+    rename_out = _match_ports(net.outputs, model.outputs, name, "output")
+    back = {theirs: ours for ours, theirs in rename_out.items()}
+
+    def bound(v):
+        out = ref({rename_in[p]: x for p, x in v.items()})
+        return {back[p]: x for p, x in out.items() if p in back}
+
+    return bound
+
+
+def _match_ports(ours: dict, theirs: dict, name: str, kind: str) -> dict:
+    """Our port -> the reference design's port: by name when the names agree, else in declaration order."""
+    if set(ours) == set(theirs):
+        pairs = [(p, p) for p in ours]
+    elif len(ours) == len(theirs):
+        pairs = list(zip(ours, theirs))
+    else:
+        raise click.UsageError(f"{name} has {kind}s {', '.join(theirs)}; the design has {', '.join(ours)}")
+    for p, q in pairs:
+        if len(ours[p]) != len(theirs[q]):
+            raise click.UsageError(f"{kind} {p!r} is {len(ours[p])} bits; {name}'s {q!r} is {len(theirs[q])}")
+    return dict(pairs)

@@ -9,7 +9,8 @@ from .base import _emit, _fail_usage, _params, _positive, _table, cli
 @cli.command("table")
 @click.option("--hardware", "-H", metavar="FILE|NAME", help="Hardware profile (TOML file or built-in: gpu-like, paper, throughput, edge-int8).")
 @click.option("--adder", help="Registered adder design (default ripple-carry-adder).")
-@click.option("--multiplier", help="Registered multiplier design (default booth-wallace-multiplier).")
+@click.option("--multiplier", help="Multiplier design (default booth-wallace-multiplier); any role also takes an "
+              "imported design: verilog:PATH[:TOP], json:PATH, blif:PATH.")
 @click.option("--divider", help="Registered divider design (default srt-divider).")
 @click.option("--root", help="Registered square-root design (default newton-raphson-sqrt).")
 @click.option("--comparator", help="Registered comparator design (default magnitude-comparator).")
