@@ -246,6 +246,35 @@ class TableEntry:
         return asdict(self)
 
 
+def entry_from_dict(d) -> TableEntry:
+    """A :class:`TableEntry` from its dict, every field checked (type, sign, finiteness); :class:`TableError`
+    names the first bad field."""
+    import math
+
+    if not isinstance(d, dict):
+        raise TableError(f"malformed transistor table entry: expected an object, got {type(d).__name__}")
+    try:
+        e = TableEntry(**d)
+    except TypeError as err:
+        raise TableError(f"malformed transistor table entry: {err}") from None
+    where = f"transistor table entry {e.operation!r} on {e.format!r}"
+    if e.operation not in TABLE_OPERATIONS:
+        raise TableError(f"transistor table entry has unknown operation {e.operation!r}")
+    if not isinstance(e.format, str) or not e.format:
+        raise TableError(f"{where}: format must be a name, got {e.format!r}")
+    for name in ("transistors", "gates", "logic_depth"):
+        v = getattr(e, name)
+        if isinstance(v, bool) or not isinstance(v, int) or v < 0:
+            raise TableError(f"{where}: {name} must be a non-negative integer, got {v!r}")
+    for name in ("mean_toggles", "mean_weighted_toggles"):
+        v = getattr(e, name)
+        if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v) or v < 0:
+            raise TableError(f"{where}: {name} must be a finite non-negative number, got {v!r}")
+    if not isinstance(e.components, dict):
+        raise TableError(f"{where}: components must be an object, got {e.components!r}")
+    return e
+
+
 class TransistorTable:
     """Transistors per (operation, format), with the selection, library and mode that produced them.
 
@@ -316,18 +345,9 @@ class TransistorTable:
     def from_dict(cls, data: dict) -> "TransistorTable":
         if not isinstance(data, dict) or data.get("format") != TABLE_FORMAT:
             raise TableError(f"not a gatesim transistor table (expected format {TABLE_FORMAT!r})")
-        try:
-            entries = [TableEntry(**e) for e in data["entries"]]
-        except (KeyError, TypeError) as e:
-            raise TableError(f"malformed transistor table entry: {e}") from None
-        for e in entries:
-            for name in ("transistors", "gates", "logic_depth"):
-                v = getattr(e, name)
-                if isinstance(v, bool) or not isinstance(v, int) or v < 0:
-                    raise TableError(f"transistor table entry {e.operation} on {e.format}: {name} must be a "
-                                     f"non-negative integer, got {v!r}")
-            if e.operation not in TABLE_OPERATIONS:
-                raise TableError(f"transistor table entry has unknown operation {e.operation!r}")
+        if not isinstance(data.get("entries"), list):
+            raise TableError("malformed transistor table: 'entries' must be a list")
+        entries = [entry_from_dict(e) for e in data["entries"]]
         return cls(entries, selection=data.get("selection"), library=data.get("library", ""), mode=data.get("mode", ""),
                    formats=data.get("formats"), vectors=data.get("vectors", 0), name=data.get("name", ""))
 
@@ -417,7 +437,14 @@ def _design_sources(names) -> dict:
     return out
 
 
-def _entry_key(op, fmt: NumberFormat, sel: DesignSelection, lib: CellLibrary, mode: str, vectors: int, seed: int) -> str:
+def _digest(doc) -> str:
+    return hashlib.sha256(json.dumps(doc, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def _entry_request(op, fmt: NumberFormat, sel: DesignSelection, lib: CellLibrary, mode: str, vectors: int,
+                   seed: int) -> dict:
+    """Everything that decides one entry (operation, format, designs and their parameters, plugin sources,
+    library, mode, vectors, seed, code version), as plain JSON."""
     roles = MODE_ROLES.get(mode, {}).get(op, ROLES)
     designs = {r: sel.design(r) for r in roles}
     # designs named directly or as parameters (a multiplier's final adder, a root's multiplier)
@@ -427,7 +454,45 @@ def _entry_key(op, fmt: NumberFormat, sel: DesignSelection, lib: CellLibrary, mo
         "op": op, "format": fmt.to_dict(), "designs": designs, "plugins": _design_sources(named), "library": lib.to_dict(),
         "mode": mode, "vectors": vectors, "seed": seed, "code": code_version(),
     }
-    return hashlib.sha256(json.dumps(doc, sort_keys=True, default=str).encode()).hexdigest()[:32]
+    return json.loads(json.dumps(doc, sort_keys=True, default=str))
+
+
+CACHE_SCHEMA = "gatesim-table-cache/2"
+
+
+def _cache_document(key: str, request: dict, entry: "TableEntry | None") -> dict:
+    """A cache file: the request it answers, the entry (null: the mode has no unit for it) and a checksum of both."""
+    body = {"schema": CACHE_SCHEMA, "key": key, "request": request, "entry": entry.to_dict() if entry else None}
+    return {**body, "checksum": _digest(body)}
+
+
+def _read_cached(path: Path, key: str, request: dict) -> "tuple[bool, TableEntry | None, str]":
+    """``(usable, entry, reason)`` for a cache file: usable only when it is a complete cache document for
+    exactly this request (schema, key, operation, format, designs, library, mode, code) with a matching checksum
+    and a valid entry; otherwise ``reason`` says what is wrong."""
+    try:
+        doc = json.loads(path.read_bytes())
+    except (OSError, ValueError) as e:
+        return False, None, f"unreadable ({type(e).__name__})"
+    if not isinstance(doc, dict) or doc.get("schema") != CACHE_SCHEMA:
+        return False, None, f"not a {CACHE_SCHEMA} document"
+    body = {k: doc.get(k) for k in ("schema", "key", "request", "entry")}
+    if doc.get("checksum") != _digest(body):
+        return False, None, "checksum does not match its content"
+    if doc.get("key") != key or doc.get("request") != request:
+        asked = request or {}
+        got = doc.get("request") if isinstance(doc.get("request"), dict) else {}
+        diff = sorted(k for k in set(asked) | set(got) if asked.get(k) != got.get(k))
+        return False, None, f"answers another request ({', '.join(diff) or 'key'} differ)"
+    if doc["entry"] is None:
+        return True, None, ""
+    try:
+        entry = entry_from_dict(doc["entry"])
+    except TableError as e:
+        return False, None, str(e)
+    if entry.operation != request["op"] or entry.format != request["format"]["name"]:
+        return False, None, f"holds {entry.operation} on {entry.format}"
+    return True, entry, ""
 
 
 def build_entry(op: str, fmt: NumberFormat, sel: DesignSelection, lib: CellLibrary, mode: str = DEFAULT_MODE,
@@ -510,16 +575,16 @@ def build_table(
     jobs = [(op, f) for f in fmts for op in ops]
     show = sys.stderr.isatty() if progress is None else progress
     for op, f in tqdm(jobs, desc="transistor table", unit="entry", disable=not show, file=sys.stderr):
-        key = _entry_key(op, f, sel, lib, mode, vectors, seed)
+        request = _entry_request(op, f, sel, lib, mode, vectors, seed)
+        key = _digest(request)[:32]
         path = cache_dir / f"{key}.json" if cache_dir else None
         if path is not None and path.exists():
-            try:
-                data = json.loads(path.read_text())
-                if data is not None:
-                    entries.append(TableEntry(**data))
+            usable, cached, why = _read_cached(path, key, request)
+            if usable:
+                if cached is not None:
+                    entries.append(cached)
                 continue
-            except (ValueError, TypeError):
-                pass  # a damaged cache file is rebuilt
+            print(f"warning: ignoring the cached {op} on {f.name} ({path}): {why}; rebuilding it", file=sys.stderr)
         try:
             entry = build_entry(op, f, sel, lib, mode, vectors, seed)
         except DesignError as e:
@@ -529,7 +594,7 @@ def build_table(
         if path is not None:
             try:
                 path.parent.mkdir(parents=True, exist_ok=True)
-                write_file_atomic(path, json.dumps(entry.to_dict() if entry else None))
+                write_file_atomic(path, json.dumps(_cache_document(key, request, entry)))
             except OSError as e:
                 print(f"warning: cannot write the table cache in {cache_dir} ({e.strerror or e}); "
                       "going on without it (set GATESIM_CACHE_DIR)", file=sys.stderr)
