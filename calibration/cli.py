@@ -149,6 +149,9 @@ def _wrap(fn):
         raise
     except CalibrationError as e:
         raise click.ClickException(_line(e)) from None
+    except OSError as e:  # a file that cannot be written: a full disk, a missing permission
+        where = f"{e.filename}: " if e.filename else ""
+        raise click.ClickException(f"cannot write {where}{e.strerror or e}") from None
     except Exception as e:  # gatesim's own errors (CountingError, TableError) are one-liners too
         from gatesim.errors import GatesimError
 
@@ -163,8 +166,8 @@ meter_options = [
     click.option("--watts", type=click.FloatRange(min=0, min_open=True, max=1e6), default=15.0, callback=_finite, show_default=True,
                  help="Power for the estimate meter (TDP, or its per-core share): joules = watts x CPU time."),
     click.option("--rapl-root", default="/sys/class/powercap", show_default=True, help="Powercap sysfs folder."),
-    click.option("--poll", type=float, default=1.0, show_default=True,
-                 help="Seconds between RAPL counter reads (catches wraparound)."),
+    click.option("--poll", type=click.FloatRange(min=0.01, max=3600), default=1.0, callback=_finite, show_default=True,
+                 help="Seconds between RAPL counter reads (catches wraparound), 0.01-3600."),
 ]
 
 
@@ -333,9 +336,10 @@ def sweep_cmd(kind, log, repeats, trim_k, resume, widths, activations, data, lay
     except KeyboardInterrupt:
         raise click.ClickException(f"interrupted; finished runs are in {log}: rerun with --resume") from None
     if as_json:
-        click.echo(json.dumps({"log": str(log), "done": res.done, "skipped": res.skipped}))
+        click.echo(json.dumps({"log": str(log), "done": res.done, "skipped": res.skipped, "others": res.others}))
         return
-    click.echo(f"{res.done} run(s) logged to {log}" + (f"; {res.skipped} already there" if res.skipped else ""))
+    click.echo(f"{res.done} run(s) logged to {log}" + (f"; {res.skipped} already there" if res.skipped else "")
+               + (f"; {res.others} made by another sweep on the same log" if res.others else ""))
 
 
 # -- fit ----------------------------------------------------------------------------------------------------------------
@@ -398,20 +402,22 @@ def fit_cmd(log, feature_specs, model_spec, cv_spec, pen, pen_dir, table, report
             raise click.UsageError(f"--select {select} is not among the fitted features and degrees")
 
     def work():
+        from .checks import unique_runs
         from .fit import plot_report
         from .profiles import fit_log
         from .sweeps import read_log, trim
 
         recs = read_log(log)
-        report, prof = fit_log(recs, feats, degs, trim_k=trim_k, seed=seed, test_size=test_size, source=str(log))
+        report, prof = fit_log(recs, feats, degs, trim_k=trim_k, seed=seed, test_size=test_size, source=str(log),
+                               warn=lambda w: click.echo(f"warning: {w}", err=True))
         if sel:
             prof.selected = sel
         plots = []
         if plot_dir:
             k = trim_k if trim_k is not None else int(recs[0].get("trim", 0) or 0)
-            kept, _ = trim(recs, k)
+            kept, _ = trim(unique_runs(recs)[0], k)
             plots = plot_report(report, {f: [float(r[f]) for r in kept] for f in feats},
-                                [float(r["joules"]) for r in kept], plot_dir)
+                                [float(r["joules"]) for r in kept], plot_dir, estimate=prof.kind == "estimate")
         if profile:
             prof.save(profile)
         return report, prof, plots
@@ -421,7 +427,9 @@ def fit_cmd(log, feature_specs, model_spec, cv_spec, pen, pen_dir, table, report
         d = report.to_dict()
         d["selected"] = {"feature": prof.selected[0], "degree": prof.selected[1]}
         d["plots"] = plots
-        click.echo(json.dumps(d, indent=2))
+        from .checks import strict_json
+
+        click.echo(_wrap(lambda: strict_json(d, "the report", indent=2)))
     else:
         click.echo(report.to_text())
         for p in plots:
@@ -509,6 +517,10 @@ def predict_cmd(model, profile_path, width, activation, layers, image, sample_sh
         tos = f"{v['tos']:,}" if v["tos"] is not None else "-"
         click.echo(f"  {lv:<10} {v['energy']:.4g} {unit}   TOs {tos}   FLOPs {v['flops']:,}")
     click.echo(f"note: {res['note']}")
+    for lv, v in res["levels"].items():
+        if v["energy"] is not None and v["energy"] <= 0:
+            click.echo(f"warning: the fit predicts {v['energy']:.4g} {unit} for {lv}: no energy is negative; "
+                       "this workload is outside what the profile was calibrated on", err=True)
 
 
 COMMANDS = [meters_cmd, measure_cmd, sweep_cmd, fit_cmd, predict_cmd]

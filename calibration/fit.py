@@ -39,7 +39,8 @@ class Metrics:
     mape: float = float("nan")  # mean absolute percentage error, %
 
     def to_dict(self) -> dict:
-        return asdict(self)
+        """The metrics as JSON values; an undefined one (R² of a constant validation set) is ``None``."""
+        return {k: v if not isinstance(v, float) or math.isfinite(v) else None for k, v in asdict(self).items()}
 
 
 def metrics(y_true: Sequence[float], y_pred: Sequence[float]) -> Metrics:
@@ -263,9 +264,21 @@ def fit_all(data: dict[str, Sequence[float]], energy: Sequence[float], features:
     return FitReport(fits, len(tr), n_val, seed, test_size, unit, list(notes), source)
 
 
+def _save_png(fig, path) -> None:
+    """Render ``fig`` to PNG in memory, then write it atomically (never a half-written plot)."""
+    import io
+
+    from gatesim.datafile import write_file_atomic
+
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=110)
+    write_file_atomic(path, buf.getvalue())
+
+
 def plot_report(report: FitReport, data: dict[str, Sequence[float]], energy: Sequence[float], outdir,
-                validation: tuple[dict, Sequence[float]] | None = None) -> list[str]:
-    """PNG plots per feature: energy vs feature with each degree's fitted curve, and residuals. Returns paths."""
+                validation: tuple[dict, Sequence[float]] | None = None, estimate: bool = False) -> list[str]:
+    """PNG plots per feature: energy vs feature with each degree's fitted curve, and residuals. Returns paths.
+    ``estimate``: the energies are estimates (power x CPU time), and every axis and title says so."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -277,6 +290,8 @@ def plot_report(report: FitReport, data: dict[str, Sequence[float]], energy: Seq
     y = np.asarray(energy, dtype=float)
     if validation is None:
         tr, va = split_indices(len(y), report.test_size, report.seed)
+    energy_label = "ESTIMATED energy" if estimate else "energy"
+    tag = " (ESTIMATE: power x CPU time, not measured)" if estimate else ""
     paths = []
     for feat in dict.fromkeys(f.feature for f in report.fits):
         x = np.asarray(data[feat], dtype=float)
@@ -293,12 +308,12 @@ def plot_report(report: FitReport, data: dict[str, Sequence[float]], energy: Seq
         for f in fits:
             ax.plot(grid, f.predict(grid), label=f"degree {f.degree} (val R² {f.validation.r2:.3f})")
         ax.set_xlabel(label(feat))
-        ax.set_ylabel(f"energy ({report.unit})")
-        ax.set_title(f"energy vs {label(feat)}")
+        ax.set_ylabel(f"{energy_label} ({report.unit})")
+        ax.set_title(f"{energy_label} vs {label(feat)}{tag}", fontsize=10)
         ax.legend(fontsize=8)
         fig.tight_layout()
         p = out / f"energy_vs_{feat}.png"
-        fig.savefig(p, dpi=110)
+        _save_png(fig, p)
         plt.close(fig)
         paths.append(str(p))
         fig, axes = plt.subplots(1, len(fits), figsize=(4 * len(fits), 3.5), squeeze=False)
@@ -306,13 +321,15 @@ def plot_report(report: FitReport, data: dict[str, Sequence[float]], energy: Seq
             ax.scatter(f.predict(xt), yt - f.predict(xt), s=10, alpha=0.6, label="train")
             ax.scatter(f.predict(xv), yv - f.predict(xv), s=10, alpha=0.6, marker="x", label="validation")
             ax.axhline(0, color="k", lw=0.8)
-            ax.set_xlabel(f"predicted ({report.unit})")
+            ax.set_xlabel(f"predicted {energy_label} ({report.unit})")
             ax.set_ylabel(f"residual ({report.unit})")
             ax.set_title(f"{label(feat)} degree {f.degree}")
+        if estimate:
+            fig.suptitle(f"residuals of {energy_label.lower()}{tag}", fontsize=10)
         axes[0][0].legend(fontsize=8)
         fig.tight_layout()
         p = out / f"residuals_{feat}.png"
-        fig.savefig(p, dpi=110)
+        _save_png(fig, p)
         plt.close(fig)
         paths.append(str(p))
     return paths

@@ -241,6 +241,8 @@ class RaplMeter(Meter):
 
     def __init__(self, root: str | Path = POWERCAP_ROOT, domains: tuple[str, ...] = ("package", "dram"),
                  poll_interval: float | None = 1.0):
+        if poll_interval is not None and not (isinstance(poll_interval, (int, float)) and 0 < poll_interval < float("inf")):
+            raise MeterError(f"the RAPL poll interval must be a positive number of seconds, got {poll_interval!r}")
         self.root = Path(root)
         self.domains = tuple(domains)
         self.poll_interval = poll_interval
@@ -301,6 +303,8 @@ class NvmlMeter(Meter):
     def __init__(self, devices: list[int] | int | None = None, sample_interval: float = 0.02, method: str = "auto"):
         if method not in ("auto", "counter", "sampling"):
             raise MeterError(f"unknown NVML method {method!r}; expected auto, counter or sampling")
+        if not (isinstance(sample_interval, (int, float)) and 0 < sample_interval < float("inf")):
+            raise MeterError(f"the NVML sample interval must be a positive number of seconds, got {sample_interval!r}")
         self.pynvml = p = _pynvml()
         _nvml_init(p)
         try:
@@ -342,30 +346,33 @@ class NvmlMeter(Meter):
     def describe(self) -> str:
         return "nvml:" + "+".join(f"gpu{d}({m})" for d, m in zip(self.devices, self.methods))
 
-    def _sample(self, state):
+    def _sample(self, state) -> float:
+        """Append a power sample of every sampling device, stamped with the time it was taken; returns that time."""
         t = time.perf_counter()
         for i, h in enumerate(self.handles):
             if self.methods[i] == "sampling":
                 state["samples"][i].append((t, self.pynvml.nvmlDeviceGetPowerUsage(h) / 1000.0))
+        return t
 
     def _start(self, m):
         _cuda_sync()
         p = self.pynvml
         state = {"start": [p.nvmlDeviceGetTotalEnergyConsumption(h) if meth == "counter" else None
                            for h, meth in zip(self.handles, self.methods)],
-                 "samples": [[] for _ in self.handles], "t0": time.perf_counter()}
-        self._sample(state)
+                 "samples": [[] for _ in self.handles]}
+        state["t0"] = self._sample(state)
         state["poller"] = (_Poller(lambda: self._sample(state), self.sample_interval).start()
                            if "sampling" in self.methods else None)
         return state
 
     def _stop(self, m, state):
+        # the window is [first sample, last sample]: the sampler stops and the last sample is taken before the end
+        # is stamped, so the integrated power and the seconds cover the same interval
         _cuda_sync()
-        t1 = time.perf_counter()
         p = self.pynvml
         if state["poller"] is not None:
             state["poller"].stop()
-        self._sample(state)
+        t1 = self._sample(state)
         per = {}
         for i, (d, h, meth) in enumerate(zip(self.devices, self.handles, self.methods)):
             if meth == "counter":

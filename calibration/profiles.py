@@ -64,7 +64,7 @@ class Profile:
         x = tos if f.feature == "tos" else flops if f.feature == "flops" else None
         if x is None:
             raise CalibrationError(f"the {f.feature} fit needs {f.feature} of the workload")
-        return f.predict_one(float(x))
+        return _finite_energy(f, float(x))
 
     def to_dict(self) -> dict:
         d = {"format": PROFILE_FORMAT, "created": self.created, "source": self.source, "unit": self.unit,
@@ -79,9 +79,12 @@ class Profile:
         return d
 
     def save(self, path: str | Path) -> None:
+        """Write the profile as strict JSON (refused, with nothing written, if it would hold NaN or Infinity)."""
         from gatesim.datafile import write_file_atomic
 
-        write_file_atomic(path, json.dumps(self.to_dict(), indent=2))
+        from .checks import strict_json
+
+        write_file_atomic(path, strict_json(self.to_dict(), f"profile {path}", indent=2))
 
     @classmethod
     def from_dict(cls, d: Any, where: str = "profile") -> "Profile":
@@ -95,8 +98,11 @@ class Profile:
         fits_raw = d.get("fits")
         if not isinstance(fits_raw, list) or not fits_raw:
             raise CalibrationError(f"{where}: no fits")
+        from .checks import check_fits
+
         try:
             fits = [PolyFit.from_dict(f) for f in fits_raw]
+            check_fits(fits)
         except CalibrationError as e:
             raise CalibrationError(f"{where}: {e}") from None
         sel = d.get("selected") or {}
@@ -139,8 +145,10 @@ class Profile:
             raise CalibrationError(f"no such profile: {p}") from None
         except OSError as e:
             raise CalibrationError(f"cannot read profile {p}: {e.strerror or e}") from None
+        from .checks import loads_strict
+
         try:
-            d = json.loads(text)
+            d = loads_strict(text)
         except ValueError as e:
             raise CalibrationError(f"profile {p} is not valid JSON: {e}") from None
         return cls.from_dict(d, str(p))
@@ -180,9 +188,14 @@ def profile_from_energy(report, *, selected: str | None = None, table: dict | No
 
 
 def fit_log(records: Sequence[dict], features: Sequence[str] = FEATURES, degrees: Sequence[int] = (1, 2, 3), *,
-            trim_k: int | None = None, seed: int = 0, test_size: float = 0.4, source: str = ""
-            ) -> tuple[FitReport, Profile]:
-    """Fit the runs of a sweep log (trimmed per configuration by ``trim_k``, default: the log's own ``trim``)."""
+            trim_k: int | None = None, seed: int = 0, test_size: float = 0.4, source: str = "",
+            warn: Callable[[str], None] | None = None) -> tuple[FitReport, Profile]:
+    """Fit the runs of a sweep log (trimmed per configuration by ``trim_k``, default: the log's own ``trim``).
+
+    The runs are checked first (:mod:`calibration.checks`): duplicates of one ``(key, repeat)`` are dropped and
+    outliers named, both in the report's notes and through ``warn``; a non-finite or non-positive energy, a
+    non-finite feature, all-equal energies or a fit that overflows is a :class:`CalibrationError`."""
+    from .checks import check_fits, quiet_numerics
     from .sweeps import trim
 
     if not records:
@@ -193,17 +206,23 @@ def fit_log(records: Sequence[dict], features: Sequence[str] = FEATURES, degrees
         missing = sum(1 for r in records if r.get(f) is None)
         if missing:
             raise CalibrationError(f"{missing} run(s) have no {f} count; fit on other features (--features)")
+    records, warnings = _checked_runs(records, features)
+    for w in warnings if warn is not None else ():
+        warn(w)
     k = trim_k if trim_k is not None else int(records[0].get("trim", 0) or 0)
     kept, notes = trim(records, k)
     if k:
         notes.insert(0, f"trimmed {k} highest and {k} lowest runs per configuration: {len(records)} -> {len(kept)}")
+    notes[:0] = warnings
     kinds = {r.get("kind", "measurement") for r in kept}
     kind = "estimate" if "estimate" in kinds else "measurement"
     if kind == "estimate":
         notes.append("some runs are ESTIMATES (power x CPU time), not measurements")
     data = {f: [float(r[f]) for r in kept] for f in features}
-    report = fit_all(data, [float(r["joules"]) for r in kept], features, degrees, seed=seed, test_size=test_size,
-                     notes=notes, source=source)
+    with quiet_numerics():
+        report = fit_all(data, [float(r["joules"]) for r in kept], features, degrees, seed=seed, test_size=test_size,
+                         notes=notes, source=source)
+    check_fits(report.fits, notes)
     first = kept[0]
     meters = sorted({str(r.get("meter", "")) for r in kept})
     prof = profile_from_report(report, table=first.get("table"), hardware=first.get("hardware") or {},
@@ -212,6 +231,27 @@ def fit_log(records: Sequence[dict], features: Sequence[str] = FEATURES, degrees
                                          "point": "energy of one whole training run (all epochs)",
                                          "counting": first.get("counting") or {}})
     return report, prof
+
+
+def _finite_energy(fit: PolyFit, x: float) -> float:
+    """The fit's prediction at ``x``, refused when it is not a finite number."""
+    import math
+
+    from .checks import quiet_numerics
+
+    with quiet_numerics():
+        e = fit.predict_one(x)
+    if not math.isfinite(e):
+        raise CalibrationError(f"the {fit.feature} fit of degree {fit.degree} predicts {e} at {x:.4g}: not a number")
+    return e
+
+
+def _checked_runs(records: Sequence[dict], features: Sequence[str]) -> tuple[list[dict], list[str]]:
+    """One run per (key, repeat), every run checked; the notes to warn about (duplicates, outliers)."""
+    from .checks import check_runs, unique_runs
+
+    runs, notes = unique_runs(records)
+    return runs, notes + check_runs(runs, features)
 
 
 def predict_model(profile: Profile, model_factory: Callable, sample_shape: Sequence[int], *, batch_size: int,
@@ -241,7 +281,7 @@ def predict_model(profile: Profile, model_factory: Callable, sample_shape: Seque
         c = workload_counts(count_fn, model_factory, tuple(sample_shape), samples, batch_size, epochs, lv, **opts)
         x = c.get(fit.feature)
         out["levels"][lv] = {"tos": c.get("tos"), "flops": c.get("flops"), "steps": c.get("steps"),
-                             "energy": fit.predict_one(float(x)) if x is not None else None}
+                             "energy": _finite_energy(fit, float(x)) if x is not None else None}
     lo = min(fit.mean - 2 * fit.scale, fit.mean)
     hi = fit.mean + 2 * fit.scale
     out["note"] = (f"fit {fit.equation()}; calibrated {label(fit.feature)} around {fit.mean:.3g} "

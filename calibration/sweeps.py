@@ -8,7 +8,9 @@
 
 Every run (one training of one configuration) is appended to a JSONL log as soon as it finishes, keyed by
 ``(config key, repeat)``; :func:`run_sweep` with ``resume=True`` skips the keys already logged, so a killed
-sweep loses and duplicates nothing. Repeats are interleaved (repeat 0 of every configuration, then repeat 1, ...)
+sweep loses and duplicates nothing. Several sweeps may share one log: every access holds ``LOG.lock`` (a
+``filelock.FileLock``) and a run is *claimed* in ``LOG.claims`` before it starts, so no two sweeps run the same
+``(key, repeat)``; a claim whose process has died (killed) is void. Repeats are interleaved (repeat 0 of every configuration, then repeat 1, ...)
 so slow drifts in the machine's state spread over all configurations.
 """
 from __future__ import annotations
@@ -245,10 +247,64 @@ def describe_hardware(device: str = "cpu", threads: int | None = None) -> dict:
 REQUIRED = ("key", "repeat", "joules", "tos", "flops")
 
 
+LOCK_TIMEOUT = 120.0  # seconds a sweep or fit waits for another process to release a log
+
+
+_LOCKS: dict[str, Any] = {}
+
+
+def log_lock(path: str | Path):
+    """The ``filelock.FileLock`` of a log (``LOG.lock`` beside it), one object per log in this process so that
+    nested use re-enters it; its timeout is a one-line :class:`CalibrationError`."""
+    from filelock import FileLock
+
+    name = str(Path(path).absolute()) + ".lock"
+    if name not in _LOCKS:
+        _LOCKS[name] = FileLock(name, timeout=LOCK_TIMEOUT)
+    return _LockGuard(_LOCKS[name], name)
+
+
+class _LockUnavailable(CalibrationError):
+    """The lock file cannot be created (a read-only folder)."""
+
+
+class _LockGuard:
+    def __init__(self, lock, name):
+        self.lock, self.name = lock, name
+
+    def __enter__(self):
+        from filelock import Timeout
+
+        try:
+            self.lock.acquire()
+        except Timeout:
+            raise CalibrationError(f"{self.name} is held by another process for over {LOCK_TIMEOUT:g} s") from None
+        except OSError as e:
+            raise _LockUnavailable(f"cannot lock {self.name}: {e.strerror or e}") from None
+        return self
+
+    def __exit__(self, *exc):
+        self.lock.release()
+        return False
+
+
 def read_log(path: str | Path, *, repair: bool = False) -> list[dict]:
     """The run records of a JSONL log. A malformed line is an error naming the line; with ``repair=True`` a
-    truncated *last* line (a run killed while writing) is cut off the file instead."""
+    truncated *last* line (a run killed while writing) is cut off the file instead. Holds the log's lock while
+    reading when its folder can hold the lock file."""
     p = Path(path)
+    if not p.is_file():
+        raise CalibrationError(f"no such log: {p}" if not p.exists() else f"{p} is not a file")
+    try:
+        with log_lock(p):
+            return _read_log(p, repair)
+    except _LockUnavailable:
+        if repair:
+            raise
+    return _read_log(p, False)  # a read-only folder: no lock file, and nobody can be appending either
+
+
+def _read_log(p: Path, repair: bool) -> list[dict]:
     try:
         raw = p.read_bytes()
     except FileNotFoundError:
@@ -259,6 +315,8 @@ def read_log(path: str | Path, *, repair: bool = False) -> list[dict]:
         cut = raw.rfind(b"\n") + 1
         with open(p, "r+b") as fh:
             fh.truncate(cut)
+            fh.flush()
+            os.fsync(fh.fileno())
         raw = raw[:cut]
     out = []
     for i, line in enumerate(raw.decode("utf-8", errors="replace").splitlines(), 1):
@@ -273,22 +331,115 @@ def read_log(path: str | Path, *, repair: bool = False) -> list[dict]:
         missing = [k for k in REQUIRED if k not in rec]
         if missing:
             raise CalibrationError(f"{p} line {i}: missing {', '.join(missing)}")
+        if not isinstance(rec["key"], str) or not rec["key"]:
+            raise CalibrationError(f"{p} line {i}: key must be a non-empty string")
+        if isinstance(rec["repeat"], bool) or not isinstance(rec["repeat"], int) or rec["repeat"] < 0:
+            raise CalibrationError(f"{p} line {i}: repeat must be a non-negative integer")
         if not isinstance(rec["joules"], (int, float)) or isinstance(rec["joules"], bool):
             raise CalibrationError(f"{p} line {i}: joules must be a number")
         for k in ("tos", "flops"):
-            if rec[k] is not None and not isinstance(rec[k], (int, float)):
+            if rec[k] is not None and (isinstance(rec[k], bool) or not isinstance(rec[k], (int, float))):
                 raise CalibrationError(f"{p} line {i}: {k} must be a number or null")
         out.append(rec)
     return out
 
 
 def append_record(path: str | Path, record: dict) -> None:
-    """Append one record as one line and force it to disk."""
-    line = json.dumps(record, sort_keys=True) + "\n"
-    with open(path, "a", encoding="utf-8") as fh:
-        fh.write(line)
-        fh.flush()
-        os.fsync(fh.fileno())
+    """Append one record as one line, under the log's lock, and force it to disk. On any failure (a full disk)
+    the log is cut back to its previous length, so it never ends in half a line."""
+    line = (json.dumps(record, sort_keys=True, allow_nan=False) + "\n").encode()
+    with log_lock(path), open(path, "ab") as fh:
+        size = fh.seek(0, os.SEEK_END)
+        try:
+            fh.write(line)
+            fh.flush()
+            os.fsync(fh.fileno())
+        except BaseException:
+            fh.truncate(size)
+            raise
+
+
+# -- claims: which (key, repeat) a running sweep has taken ---------------------------------------------------------------
+CLAIMS_FORMAT = "gatesim-sweep-claims/1"
+
+
+def _process_start(pid: int) -> str | None:
+    """The kernel's start time of process ``pid`` (tells a live process from a later one with a reused id)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[19]
+    except (OSError, IndexError):
+        return None
+
+
+def _claim_alive(c: dict) -> bool:
+    if c.get("host") != platform.node():
+        return True  # another machine's sweep on a shared folder: trust its claim
+    pid = c.get("pid")
+    if not isinstance(pid, int) or pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        pass
+    start = c.get("start")
+    return start is None or start == _process_start(pid)
+
+
+def _claims_path(log: Path) -> Path:
+    return log.with_name(log.name + ".claims")
+
+
+def _read_claims(log: Path) -> list[dict]:
+    """Live claims on ``log`` (call with the log's lock held); dead processes' claims are dropped."""
+    p = _claims_path(log)
+    try:
+        doc = json.loads(p.read_text())
+        claims = doc["claims"] if isinstance(doc, dict) and doc.get("format") == CLAIMS_FORMAT else []
+    except FileNotFoundError:
+        return []
+    except (OSError, ValueError, KeyError):
+        claims = []  # unreadable claims are void: the log itself says what is done
+    return [c for c in claims if isinstance(c, dict) and _claim_alive(c)]
+
+
+def _write_claims(log: Path, claims: list[dict]) -> None:
+    from gatesim.datafile import write_file_atomic
+
+    p = _claims_path(log)
+    if claims:
+        write_file_atomic(p, json.dumps({"format": CLAIMS_FORMAT, "claims": claims}))
+    else:
+        p.unlink(missing_ok=True)
+
+
+def _claim(log: Path, key: str, repeat: int) -> str:
+    """Under the log's lock: ``"done"`` if the log has the run, ``"taken"`` if a live sweep claimed it, else claim it
+    for this process and return ``"claimed"``."""
+    with log_lock(log):
+        if log.exists() and any(r["key"] == key and int(r["repeat"]) == repeat for r in _read_log(log, True)):
+            return "done"
+        claims = _read_claims(log)
+        if any(c.get("key") == key and c.get("repeat") == repeat for c in claims):
+            return "taken"
+        me = os.getpid()
+        claims.append({"key": key, "repeat": repeat, "pid": me, "host": platform.node(), "start": _process_start(me),
+                       "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())})
+        _write_claims(log, claims)
+        return "claimed"
+
+
+def _release(log: Path, key: str, repeat: int, record: dict | None = None) -> None:
+    """Under the log's lock: append ``record`` (if any) and drop this process's claim on ``(key, repeat)``."""
+    with log_lock(log):
+        try:
+            if record is not None:
+                append_record(log, record)
+        finally:
+            me = os.getpid()
+            _write_claims(log, [c for c in _read_claims(log)
+                                if not (c.get("key") == key and c.get("repeat") == repeat and c.get("pid") == me)])
 
 
 def trim(records: Sequence[dict], k: int, by: str = "key", value: str = "joules") -> tuple[list[dict], list[str]]:
@@ -317,10 +468,11 @@ def _jsonable(d: dict) -> dict:
 
 @dataclass
 class SweepResult:
-    done: int
-    skipped: int
+    done: int  # runs this sweep made and logged
+    skipped: int  # runs the log already had
     log: str
     records: list[dict] = field(default_factory=list)
+    others: int = 0  # runs another sweep on the same log was making or made meanwhile
 
 
 def run_sweep(configs: Sequence[Config], log: str | Path, *, repeats: int = 3, trim_k: int = 0,
@@ -342,11 +494,12 @@ def run_sweep(configs: Sequence[Config], log: str | Path, *, repeats: int = 3, t
         raise CalibrationError(f"trim {trim_k} needs more than {2 * trim_k} repeats, got {repeats}")
     log = Path(log)
     done_keys: set[tuple[str, int]] = set()
-    if log.exists() and log.stat().st_size > 0:
-        if not resume:
-            raise CalibrationError(f"{log} already has runs; pass --resume to continue it or choose another file")
-        for r in read_log(log, repair=True):
-            done_keys.add((r["key"], int(r["repeat"])))
+    with log_lock(log):
+        if log.exists() and log.stat().st_size > 0:
+            if not resume:
+                raise CalibrationError(f"{log} already has runs; pass --resume to continue it or choose another file")
+            for r in _read_log(log, True):
+                done_keys.add((r["key"], int(r["repeat"])))
     if threads is not None:
         torch.set_num_threads(int(threads))
     if cpu is not None:
@@ -370,13 +523,22 @@ def run_sweep(configs: Sequence[Config], log: str | Path, *, repeats: int = 3, t
                 counts[c.key] = workload_counts(count_fn, c.model, c.sample_shape, c.samples, c.batch_size, c.epochs,
                                                 "training", **opts_for(c))
             cnt = counts[c.key]
-            m = run_fn(c, meter, device=device, seed=seed + rep)
+            state = _claim(log, c.key, rep)
+            if state != "claimed":
+                result.others += 1
+                bar.update(1)
+                continue
+            try:
+                m = run_fn(c, meter, device=device, seed=seed + rep)
+            except BaseException:
+                _release(log, c.key, rep)
+                raise
             rec = {"format": LOG_FORMAT, "key": c.key, "repeat": rep, "config": c.to_dict(), "level": "training",
                    "tos": cnt.get("tos"), "flops": cnt.get("flops"), "steps": cnt.get("steps"),
                    "joules": m.joules, "seconds": m.seconds, "meter": m.meter, "kind": m.kind,
                    "meter_details": m.details, "hardware": hardware, "trim": trim_k, "repeats": repeats,
                    "table": cnt.get("table"), "counting": _jsonable(opts_for(c)), "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
-            append_record(log, rec)
+            _release(log, c.key, rep, rec)
             result.done += 1
             result.records.append(rec)
             bar.update(1)
@@ -386,5 +548,5 @@ def run_sweep(configs: Sequence[Config], log: str | Path, *, repeats: int = 3, t
 
 
 __all__ = ["Config", "dnn_configs", "cnn_configs", "dnn_model", "cnn_model", "cnn_kernel", "banknote_like", "csv_data",
-           "synthetic_images", "train_once", "describe_hardware", "read_log", "append_record", "trim", "run_sweep",
+           "synthetic_images", "train_once", "describe_hardware", "read_log", "append_record", "log_lock", "trim", "run_sweep",
            "SweepResult", "LOG_FORMAT", "DNN_WIDTHS", "DNN_ACTIVATIONS", "CNN_LAYERS"]

@@ -66,6 +66,16 @@ def priced_instances(c: CompiledNetlist, lib: CellLibrary) -> np.ndarray:
     return top
 
 
+def _check_total(counts: np.ndarray, lib: CellLibrary, name: str) -> None:
+    """The kernel sums gate prices in int64 (cells are summed in Python ints): refuse, rather than wrap, when the
+    gates at their prices could exceed it."""
+    prices = lib.gate_price_array()
+    bound = sum(int(n) * max(int(p), 0) for n, p in zip(counts, prices))
+    if bound >= 2**63:
+        raise LibraryError(f"{name!r} under library {lib.name!r}: the transistor total may exceed 2^63; "
+                           "the prices are too large for this netlist")
+
+
 def count(net: Netlist, library: "str | CellLibrary" = "static-cmos") -> Counts:
     """Gates by type, transistors under ``library`` (honouring its cells) and logic depth."""
     lib = load_library(library)
@@ -76,6 +86,7 @@ def count(net: Netlist, library: "str | CellLibrary" = "static-cmos") -> Counts:
     )
     if unpriced >= 0:
         raise LibraryError(f"library {lib.name!r} has no price for gate type {GATE_NAMES[c.op[unpriced]]} (used in {net.name!r})")
+    _check_total(counts, lib, net.name)
     cells = Counter(c.inst_cell[i] for i in np.flatnonzero(used))
     transistors = int(transistors) + sum(lib.cells[name] * k for name, k in cells.items())
     whole = top_cell(c, lib)

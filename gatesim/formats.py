@@ -170,8 +170,9 @@ def format_from_mapping(name: str, data: dict) -> NumberFormat:
         if "significand_bits" in data:
             raise FormatError(f"format {name!r}: give significand_bits or mantissa_bits, not both")
         m = data["mantissa_bits"]
-        if isinstance(m, bool) or not isinstance(m, int):
-            raise FormatError(f"format {name!r}: mantissa_bits must be an integer, got {m!r}")
+        lo, hi = (1, 127) if kind == "float" else (2, 128)  # so that significand_bits is in 2..128
+        if isinstance(m, bool) or not isinstance(m, int) or not lo <= m <= hi:
+            raise FormatError(f"format {name!r}: mantissa_bits must be an integer in {lo}..{hi}, got {m!r}")
         sig = m + 1 if kind == "float" else m
     else:
         sig = data.get("significand_bits")

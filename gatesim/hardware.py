@@ -17,6 +17,7 @@
     [custom_formats.e6m9]              # custom formats used above
     exponent_bits = 6
     mantissa_bits = 9                  # or significand_bits = 10 (hidden bit included)
+                                       # a built-in's name (fp32, ...) also needs: override = true
 
 Built-in profiles live in ``gatesim/hardware/``: ``paper``, ``throughput``, ``edge-int8`` (paper mode),
 ``gpu-like`` (ieee mode).
@@ -30,7 +31,7 @@ from pathlib import Path
 from .datafile import read_data_file
 from .errors import GatesimError
 from .hdl.importing import is_spec, parse_spec
-from .formats import FormatError, NumberFormat, format_from_mapping, get_format
+from .formats import BUILTIN_FORMATS, FormatError, NumberFormat, format_from_mapping, get_format
 from .tables import (DEFAULT_FORMATS, DEFAULT_LIBRARY, DEFAULT_MODE, MODES, ROLES, DesignSelection, TableError,
                      TransistorTable, build_table)
 
@@ -46,14 +47,20 @@ class HardwareProfile:
     formats: tuple[NumberFormat, ...] = ()
     description: str = ""
     source: str = ""
+    overrides: tuple[str, ...] = ()  # custom formats that replace a built-in of the same name (``override = true``)
 
     def build_table(self, formats=None, **kwargs) -> TransistorTable:
         """The profile's transistor table, for its own formats or the given ones (names or
         :class:`NumberFormat`; the profile's custom formats are known by name). Other options as
-        :func:`gatesim.tables.build_table`."""
+        :func:`gatesim.tables.build_table`. A custom format that overrides a built-in is recorded in the
+        table's ``formats``: ``{"fp32": {..., "overrides_builtin": {built-in fp32}}}``."""
         custom = {f.name: f for f in self.formats}
         fmts = self.formats if formats is None else [f if isinstance(f, NumberFormat) else get_format(f, custom) for f in formats]
-        return build_table(self.selection, self.library, self.mode, fmts, name=self.name, **kwargs)
+        tab = build_table(self.selection, self.library, self.mode, fmts, name=self.name, **kwargs)
+        for name in self.overrides:
+            if name in tab.formats:
+                tab.formats[name]["overrides_builtin"] = BUILTIN_FORMATS[name].to_dict()
+        return tab
 
 
 def default_profile(formats=DEFAULT_FORMATS) -> HardwareProfile:
@@ -118,8 +125,9 @@ def profile_from_mapping(data: dict, source: str = "", base: Path | None = None)
         raise TableError(f"hardware profile {source}: formats must be a non-empty list of format names")
     if not isinstance(tables, dict):
         raise TableError(f"hardware profile {source}: [custom_formats] must hold one table per format")
+    overrides = _builtin_overrides(tables, source)
     try:
-        custom = {k: format_from_mapping(k, v) for k, v in tables.items()}
+        custom = {k: format_from_mapping(k, {x: y for x, y in v.items() if x != "override"}) for k, v in tables.items()}
         formats = tuple(get_format(n, custom) for n in names)
     except FormatError as e:
         raise TableError(f"hardware profile {source}: {e}") from None
@@ -130,4 +138,26 @@ def profile_from_mapping(data: dict, source: str = "", base: Path | None = None)
 
     load_library(library)  # fail now, with the profile named, if it cannot be read
     return HardwareProfile(str(data.get("name", Path(source).stem)), sel, library, mode, formats,
-                           str(data.get("description", "")), source)
+                           str(data.get("description", "")), source, overrides)
+
+
+def _builtin_overrides(tables: dict, source: str) -> tuple[str, ...]:
+    """Names of the custom formats that replace a built-in one; each must say so with ``override = true``
+    (and only those may)."""
+    out = []
+    for name, spec in tables.items():
+        if not isinstance(spec, dict):
+            raise TableError(f"hardware profile {source}: format {name!r}: expected a table with exponent_bits and "
+                             "significand_bits")
+        flag = spec.get("override", False)
+        if not isinstance(flag, bool):
+            raise TableError(f"hardware profile {source}: format {name!r}: override must be true or false, got {flag!r}")
+        if name in BUILTIN_FORMATS and not flag:
+            raise TableError(f"hardware profile {source}: custom format {name!r} has a built-in's name; rename it, "
+                             "or add override = true to its table to replace the built-in")
+        if flag and name not in BUILTIN_FORMATS:
+            raise TableError(f"hardware profile {source}: format {name!r} says override = true but there is no "
+                             "built-in of that name")
+        if flag:
+            out.append(name)
+    return tuple(out)

@@ -57,9 +57,13 @@ class CellLibrary:
         return {"name": self.name, "description": self.description, "gates": dict(self.gates), "cells": dict(self.cells)}
 
 
+MAX_PRICE = 2**32  # transistors: the most any gate or cell may cost (keeps every netlist's total far below 2^63)
+
+
 def _check_count(lib: str, key: str, v) -> None:
-    if isinstance(v, bool) or not isinstance(v, int) or v < 0:
-        raise LibraryError(f"library {lib!r}: price of {key!r} must be a non-negative integer, got {v!r}")
+    if isinstance(v, bool) or not isinstance(v, int) or not 0 <= v <= MAX_PRICE:
+        raise LibraryError(f"library {lib!r}: price of {key!r} must be an integer in 0..{MAX_PRICE:,} transistors, "
+                           f"got {v!r}")
 
 
 def builtin_libraries() -> list[str]:

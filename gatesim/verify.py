@@ -8,11 +8,13 @@ from typing import Callable, Protocol
 import numpy as np
 
 from .compile import compile_netlist
+from .errors import SimulationError
 from .netlist import Netlist
 from .simulation import simulate
 
 EXHAUSTIVE_LIMIT = 1 << 20  # every input combination is simulated when there are at most this many
 BATCH = 1 << 16
+MAX_VECTORS = 10**9  # random vectors one verify may run (hours for a wide design): a typo must not run for days
 
 
 class Stimulus(Protocol):
@@ -163,6 +165,8 @@ def verify(
     """
     import time
 
+    if isinstance(vectors, bool) or not isinstance(vectors, int) or not 0 <= vectors <= MAX_VECTORS:
+        raise SimulationError(f"vectors must be an integer in 0..{MAX_VECTORS:,}, got {vectors!r}")
     t0 = time.perf_counter()
     c = compile_netlist(net)
     widths = {p: len(s) for p, s in c.inputs.items()}

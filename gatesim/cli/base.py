@@ -18,6 +18,33 @@ def _fail_usage(msg: str):
     raise click.UsageError(msg)
 
 
+class _OnceOption(click.Option):
+    """An option that takes one value and may be given once: ``--width 8 --width 16`` is a usage error, not a
+    silent 16. (click keeps the last value; this parses every occurrence and refuses more than one.)"""
+
+    def add_to_parser(self, parser, ctx) -> None:
+        parser.add_option(obj=self, opts=self.opts, dest=self.name, action="append", nargs=self.nargs)
+
+    def consume_value(self, ctx, opts):
+        given = opts.get(self.name)
+        if isinstance(given, list):
+            if len(given) > 1:
+                shown = ", ".join(repr(v if self.nargs == 1 else " ".join(v)) for v in given)
+                raise click.BadOptionUsage(self.name, f"option {max(self.opts, key=len)} was given {len(given)} times ({shown}); "
+                                                      "give it once", ctx)
+            opts = {**opts, self.name: given[0]}
+        return super().consume_value(ctx, opts)
+
+
+def _once(command: click.Command) -> click.Command:
+    """Make every single-value option of ``command`` an :class:`_OnceOption` (flags, counts and repeatable
+    options keep click's behaviour)."""
+    for p in command.params:
+        if type(p) is click.Option and not (p.multiple or p.count or p.is_flag):
+            p.__class__ = _OnceOption
+    return command
+
+
 class _Group(click.Group):
     """Every error is one line on stderr: ``Error: ...``, exit 2 for bad input (usage errors and
     gatesim's own errors), 1 for failures. An unexpected exception is one line too, naming its type;
@@ -28,6 +55,9 @@ class _Group(click.Group):
     """
 
     lazy: dict = {}
+
+    def add_command(self, cmd, name=None):
+        super().add_command(_once(cmd), name)
 
     def list_commands(self, ctx):
         return sorted(set(super().list_commands(ctx)) | set(self.lazy))

@@ -6,6 +6,7 @@ import sys
 
 import click
 
+from ..verify import MAX_VECTORS
 from .base import EXIT_FAILURE, _emit, _params, _plugins, _positive, _table, cli, np_rng
 
 EXHAUSTIVE_MAX_BITS = 28  # --exhaustive enumerates at most 2**28 input vectors
@@ -113,7 +114,7 @@ def count_cmd(obj, design, width, number_format, rounding, params, libraries, ra
 
 @cli.command("verify")
 @design_options
-@click.option("--vectors", "-n", type=int, default=100_000, show_default=True, callback=_positive,
+@click.option("--vectors", "-n", type=click.IntRange(1, MAX_VECTORS), default=100_000, show_default=True,
               help="Random vectors (besides edge cases) when the input space is too large to enumerate.")
 @click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True, help="Seed of the random vectors.")
 @click.option("--exhaustive", is_flag=True, help=f"Enumerate every input combination (up to 2**{EXHAUSTIVE_MAX_BITS}).")

@@ -94,6 +94,12 @@ def _render_table(tab) -> str:
         rows = [(e.format, e.operation, f"{e.transistors:,}", e.gates, e.logic_depth, f"{e.mean_weighted_toggles:,.0f}")
                 for e in tab.entries.values()]
         _table(["format", "operation", "transistors", "gates", "depth", "weighted toggles/op"], rows)
+        for name, f in tab.formats.items():
+            if isinstance(f, dict) and f.get("overrides_builtin"):
+                b = f["overrides_builtin"]
+                click.echo(f"note: {name} is the profile's own format ({f['exponent_bits']} exponent, "
+                           f"{f['significand_bits']} significand bits), overriding the built-in "
+                           f"({b['exponent_bits']}, {b['significand_bits']})")
     return buf.getvalue()
 
 
