@@ -222,9 +222,10 @@ def meters_cmd(rapl_root, watts, as_json):
 @click.option("--threads", type=int, default=1, show_default=True, help="torch CPU threads (paper: 1).")
 @click.option("--table", default="paper", show_default=True, help="Hardware profile name or transistor table JSON for TOs.")
 @click.option("--no-count", is_flag=True, help="Do not count TOs and FLOPs.")
+@click.option("--progress/--no-progress", default=None, help="Progress bar on stderr (default: when it is a terminal).")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 def measure_cmd(model, width, activation, layers, image, sample_shape, loss, batch_size, samples, epochs, meter, watts,
-                rapl_root, poll, device, threads, table, no_count, as_json):
+                rapl_root, poll, device, threads, table, no_count, progress, as_json):
     """Train MODEL once on synthetic data and measure its energy.
 
     MODEL: dnn, cnn (the sweep models), paper-dnn, paper-cnn, path/to/file.py:factory or package.module:attr.
@@ -255,12 +256,20 @@ def measure_cmd(model, width, activation, layers, image, sample_shape, loss, bat
             y = torch.randint(0, out.shape[1], (n,), generator=g).to(device)
             lf = torch.nn.CrossEntropyLoss()
         opt = torch.optim.SGD(net.parameters(), lr=0.01)
-        with m.measure() as res:
+        import sys
+
+        from tqdm import tqdm
+
+        show = sys.stderr.isatty() if progress is None else progress
+        bar = tqdm(total=epochs * -(-n // batch_size), desc=f"measure {model}", unit="step", disable=not show,
+                   file=sys.stderr, mininterval=0.5)
+        with bar, m.measure() as res:
             for _ in range(epochs):
                 for i in range(0, n, batch_size):
                     opt.zero_grad(set_to_none=True)
                     lf(net(x[i:i + batch_size]), y[i:i + batch_size]).backward()
                     opt.step()
+                    bar.update(1)
         d = {"model": model, "samples": n, "batch_size": batch_size, "epochs": epochs, **res.to_dict(),
              "hardware": describe_hardware(device, threads)}
         if not no_count:

@@ -33,9 +33,11 @@ from __future__ import annotations
 
 import functools
 import importlib
+import importlib.util
 import inspect
 from dataclasses import dataclass, field
 from importlib.metadata import entry_points
+from pathlib import Path
 from typing import Callable
 
 import networkx as nx
@@ -181,7 +183,8 @@ def register(name: str, *, kind: str, reference=None, description: str = "", min
 
 
 def load_plugins(modules: tuple[str, ...] = ()) -> None:
-    """Import designs from the ``gatesim.circuits`` entry points and the given modules."""
+    """Import designs from the ``gatesim.circuits`` entry points and the given modules (importable names, or
+    paths of ``.py`` files)."""
     global _plugins_loaded
     if not _plugins_loaded:
         _plugins_loaded = True
@@ -192,10 +195,38 @@ def load_plugins(modules: tuple[str, ...] = ()) -> None:
                 raise DesignError(f"cannot load circuit plugin {ep.name!r} ({ep.value}): {e}") from None
     for m in modules:
         try:
-            importlib.import_module(m)
+            _import_plugin(m)
+        except DesignError:
+            raise
         except Exception as e:  # ImportError, SyntaxError, or anything its body raises
             detail = str(e).splitlines()[0] if str(e) else ""
-            raise DesignError(f"cannot import circuit plugin module {m!r}: {type(e).__name__}: {detail}") from None
+            hint = ""
+            if isinstance(e, ModuleNotFoundError) and e.name == m and Path(f"{m}.py").is_file():
+                hint = f" (a file here: give its path, --plugin ./{m}.py)"
+            raise DesignError(f"cannot import circuit plugin module {m!r}: {type(e).__name__}: {detail}{hint}") from None
+
+
+def _import_plugin(spec: str) -> None:
+    """Import a plugin by module name, or from a ``.py`` file path (once per file)."""
+    import sys
+
+    if not spec.endswith(".py"):
+        importlib.import_module(spec)
+        return
+    path = Path(spec).expanduser().resolve()
+    if not path.is_file():
+        raise DesignError(f"cannot import circuit plugin file {spec!r}: no such file")
+    name = f"gatesim_plugin_{path.stem}_{abs(hash(str(path))):x}"
+    if name in sys.modules:
+        return
+    loader_spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(loader_spec)
+    sys.modules[name] = module
+    try:
+        loader_spec.loader.exec_module(module)
+    except BaseException:
+        del sys.modules[name]
+        raise
 
 
 def get(name: str, kinds: tuple[str, ...] = ()) -> Design:

@@ -3,7 +3,8 @@
 Engine API: :class:`Netlist`, :func:`compile_netlist`, :func:`count`, :func:`simulate`,
 :func:`switching_activity`, :func:`verify`, :class:`CellLibrary`, :func:`load_library`,
 :func:`to_verilog` (and Yosys JSON, BLIF), :func:`read_verilog` (and :func:`import_file`), :func:`optimize`,
-:func:`equivalent`, :func:`prove_multiplier`, :func:`prove_adder`.
+:func:`equivalent`, :func:`prove_multiplier`, :func:`prove_adder`. Tables: :class:`TransistorTable`,
+:func:`build_table`, :func:`load_hardware` (modules :mod:`gatesim.tables`, :mod:`gatesim.hardware`).
 """
 from .cells import register_cell, registered_cells
 from .compile import CompiledNetlist, compile_netlist
@@ -18,6 +19,9 @@ from .optimization import optimize, remove_unused
 from .prove import ProofResult, prove_adder, prove_arithmetic, prove_multiplier, prove_subtractor
 from .simulation import Activity, simulate, switching_activity
 from .verify import VerifyResult, verify
+from . import hardware, tables  # noqa: E402  (after the engine: tables are built from it)
+from .hardware import HardwareProfile, load_hardware
+from .tables import TransistorTable, build_table
 
 __version__ = "0.1.0"
 
@@ -29,4 +33,5 @@ __all__ = [
     "optimize", "remove_unused", "register_cell", "registered_cells",
     "prove_multiplier", "prove_adder", "prove_subtractor", "prove_arithmetic", "ProofResult",
     "GatesimError", "NetlistError", "HdlError", "LibraryError", "DesignError", "SimulationError",
+    "tables", "hardware", "TransistorTable", "build_table", "HardwareProfile", "load_hardware",
 ]

@@ -124,7 +124,8 @@ def _params(values: tuple[str, ...]) -> dict:
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="gatesim")
-@click.option("--plugin", "plugins", multiple=True, metavar="MODULE", help="Import MODULE to register extra circuit designs.")
+@click.option("--plugin", "plugins", multiple=True, metavar="MODULE|FILE.py",
+              help="Import a module (by name) or a .py file (by path) that registers extra circuit designs.")
 @click.pass_context
 def cli(ctx, plugins):
     """gatesim: gate-level ALU netlists, transistor counts and bit-parallel simulation."""

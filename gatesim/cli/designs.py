@@ -20,6 +20,8 @@ EXHAUSTIVE_MAX_BITS = 28  # --exhaustive enumerates at most 2**28 input vectors
 def circuits_cmd(obj, kinds, as_json):
     """List the registered circuit designs (floating-point units: --kind float)."""
     circuits = _plugins(obj)
+    from circuits.registry import MAX_WIDTH
+
     ds = circuits.designs()
     if kinds:
         known = sorted({d.kind for d in ds})
@@ -30,7 +32,8 @@ def circuits_cmd(obj, kinds, as_json):
     if as_json:
         click.echo(json.dumps([
             {"name": d.name, "kind": d.kind, "description": d.description, "sized_by": d.sized_by,
-             "min_width": d.min_width, "max_width": d.max_width, "params": d.params, "roles": list(d.roles)}
+             "min_width": d.min_width, "max_width": d.max_width or (MAX_WIDTH if d.sized_by == "width" else None),
+             "params": d.params, "roles": list(d.roles)}
             for d in ds
         ], indent=2))
         return
@@ -38,7 +41,7 @@ def circuits_cmd(obj, kinds, as_json):
         rows = [(d.name, ", ".join(f"{k}={v}" for k, v in d.params.items()), d.description) for d in ds]
         _table(["unit (--format FMT)", "parameters (defaults)", "description"], rows)
         return
-    rows = [(d.name, d.kind, "format" if d.sized_by == "format" else f"{d.min_width}..{d.max_width or ''}",
+    rows = [(d.name, d.kind, "format" if d.sized_by == "format" else f"{d.min_width}..{d.max_width or MAX_WIDTH}",
              d.description) for d in ds]
     _table(["design", "kind", "size", "description"], rows)
 
