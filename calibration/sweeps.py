@@ -291,10 +291,12 @@ class _LockGuard:
 def read_log(path: str | Path, *, repair: bool = False) -> list[dict]:
     """The run records of a JSONL log. A malformed line is an error naming the line; with ``repair=True`` a
     truncated *last* line (a run killed while writing) is cut off the file instead. Holds the log's lock while
-    reading when its folder can hold the lock file."""
+    reading when a sweep has made one (``LOG.lock``), so a sweep appending meanwhile is never read half-way."""
     p = Path(path)
     if not p.is_file():
         raise CalibrationError(f"no such log: {p}" if not p.exists() else f"{p} is not a file")
+    if not repair and not Path(str(p.absolute()) + ".lock").exists():
+        return _read_log(p, False)  # no sweep has used this log: nobody is appending to it
     try:
         with log_lock(p):
             return _read_log(p, repair)

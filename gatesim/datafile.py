@@ -32,7 +32,8 @@ def read_data_file(path: "str | Path", what: str, error: type[Exception] = Gates
 def write_file_atomic(path: "str | Path", data: "str | bytes") -> None:
     """Write ``data`` to ``path`` so that the file is, at every moment, absent, the old one or the complete new
     one: a temporary file in the same folder, flushed and fsynced, then renamed over ``path``. The temporary
-    file is removed on any failure (a full disk, Ctrl-C). Raises ``OSError`` as ``open`` would."""
+    file is removed on any failure (a full disk, Ctrl-C). The file gets the old file's permissions, or those a new
+    file gets under the umask. Raises ``OSError`` as ``open`` would."""
     import os
     import tempfile
 
