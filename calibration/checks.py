@@ -44,6 +44,10 @@ def unique_runs(records: Sequence[dict]) -> tuple[list[dict], list[str]]:
     return out, notes
 
 
+def _number(v) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool)
+
+
 def _finite(v) -> bool:
     return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
 
@@ -129,8 +133,8 @@ def check_fits(fits: Iterable, notes: Sequence[str] = ()) -> None:
             values += list(f.coefficients)
         for m in (f.train, f.validation):
             if m is not None:
-                values += [v for k, v in vars(m).items() if k not in ("n", "r2") and v is not None]
-                if m.r2 is not None and math.isinf(m.r2):
+                values += [v for k, v in vars(m).items() if k not in ("n", "r2") and _number(v)]
+                if _number(m.r2) and math.isinf(m.r2):
                     values.append(m.r2)
         if not all(math.isfinite(v) for v in values):
             why = next((n for n in notes if "outlier" in n), "")

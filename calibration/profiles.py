@@ -105,10 +105,14 @@ class Profile:
             check_fits(fits)
         except CalibrationError as e:
             raise CalibrationError(f"{where}: {e}") from None
+        _check_profile_fields(d, where)
         sel = d.get("selected") or {}
         if not isinstance(sel, dict):
             raise CalibrationError(f"{where}: 'selected' must be an object")
-        selected = (str(sel.get("feature", fits[0].feature)), int(sel.get("degree", fits[0].degree)))
+        degree = sel.get("degree", fits[0].degree)
+        if type(degree) is not int:
+            raise CalibrationError(f"{where}: selected degree must be an integer, got {degree!r}")
+        selected = (str(sel.get("feature", fits[0].feature)), degree)
         if not any(f.feature == selected[0] and f.degree == selected[1] for f in fits):
             raise CalibrationError(f"{where}: selected fit {selected[0]}/{selected[1]} is not among the fits")
         return cls(fits, selected, d.get("table"), dict(d.get("hardware") or {}), str(d.get("meter", "")),
@@ -143,8 +147,8 @@ class Profile:
             text = p.read_text()
         except FileNotFoundError:
             raise CalibrationError(f"no such profile: {p}") from None
-        except OSError as e:
-            raise CalibrationError(f"cannot read profile {p}: {e.strerror or e}") from None
+        except (OSError, UnicodeDecodeError) as e:
+            raise CalibrationError(f"cannot read profile {p}: {getattr(e, 'strerror', None) or e}") from None
         from .checks import loads_strict
 
         try:
@@ -152,6 +156,32 @@ class Profile:
         except ValueError as e:
             raise CalibrationError(f"profile {p} is not valid JSON: {e}") from None
         return cls.from_dict(d, str(p))
+
+
+_PROFILE_FIELDS = {  # key: (JSON types allowed, what to say)
+    "hardware": ((dict, type(None)), "an object"), "workload": ((dict, type(None)), "an object"),
+    "table": ((dict, str, type(None)), "an object, a name or null"), "notes": ((list, type(None)), "a list"),
+    "kind": ((str,), "a string"), "unit": ((str,), "a string"), "meter": ((str,), "a string"),
+    "source": ((str,), "a string"), "created": ((str,), "a string"),
+}
+
+
+def _check_profile_fields(d: dict, where: str) -> None:
+    """The JSON type of every optional field a profile is read back with."""
+    for key, (types, what) in _PROFILE_FIELDS.items():
+        if key in d and not isinstance(d[key], types):
+            raise CalibrationError(f"{where}: {key} must be {what}, got {d[key]!r}")
+    if d.get("kind", "measurement") not in ("measurement", "estimate"):
+        raise CalibrationError(f"{where}: kind must be measurement or estimate, got {d['kind']!r}")
+    for f in d.get("fits") or []:
+        for part in ("train", "validation"):
+            m = f.get(part) if isinstance(f, dict) else None
+            if m is not None and not (isinstance(m, dict) and all(
+                    v is None or (isinstance(v, (int, float)) and not isinstance(v, bool)) for v in m.values())):
+                raise CalibrationError(f"{where}: fit {part} metrics must be numbers or null, got {m!r}")
+    counting = (d.get("workload") or {}).get("counting")
+    if counting is not None and not isinstance(counting, dict):
+        raise CalibrationError(f"{where}: workload.counting must be an object, got {counting!r}")
 
 
 def profile_from_report(report: FitReport, *, table: dict | None = None, hardware: dict | None = None,

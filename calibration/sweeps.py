@@ -245,6 +245,11 @@ def describe_hardware(device: str = "cpu", threads: int | None = None) -> dict:
 
 # -- the log ---------------------------------------------------------------------------------------------------------------
 REQUIRED = ("key", "repeat", "joules", "tos", "flops")
+_OPTIONAL = {  # fields a fit reads back, when present: JSON types allowed, what to say
+    "kind": ((str,), "a string"), "meter": ((str,), "a string"), "level": ((str,), "a string"),
+    "hardware": ((dict, type(None)), "an object"), "counting": ((dict, type(None)), "an object"),
+    "table": ((dict, str, type(None)), "an object, a name or null"), "trim": ((int,), "an integer"),
+}
 
 
 LOCK_TIMEOUT = 120.0  # seconds a sweep or fit waits for another process to release a log
@@ -342,6 +347,13 @@ def _read_log(p: Path, repair: bool) -> list[dict]:
         for k in ("tos", "flops"):
             if rec[k] is not None and (isinstance(rec[k], bool) or not isinstance(rec[k], (int, float))):
                 raise CalibrationError(f"{p} line {i}: {k} must be a number or null")
+        for k, (types, what) in _OPTIONAL.items():
+            if k in rec and not isinstance(rec[k], types):
+                raise CalibrationError(f"{p} line {i}: {k} must be {what}, got {rec[k]!r}")
+        if rec.get("kind", "measurement") not in ("measurement", "estimate"):
+            raise CalibrationError(f"{p} line {i}: kind must be measurement or estimate, got {rec['kind']!r}")
+        if "trim" in rec and (type(rec["trim"]) is not int or rec["trim"] < 0):
+            raise CalibrationError(f"{p} line {i}: trim must be a non-negative integer, got {rec['trim']!r}")
         out.append(rec)
     return out
 

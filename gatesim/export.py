@@ -27,14 +27,46 @@ def to_json(net: Netlist) -> str:
     return json.dumps(data, separators=(",", ":"), default=str)
 
 
+def _check_layout(data) -> None:
+    """The JSON types of a netlist document (what :func:`validate` cannot see once it is a graph)."""
+    def node_id(v) -> bool:
+        return type(v) in (int, str)
+
+    if not isinstance(data, dict):
+        raise NetlistError("malformed netlist JSON: expected an object at top level")
+    if data.get("format") != JSON_FORMAT:
+        raise NetlistError(f"not a gatesim netlist (format {data.get('format')!r}, expected {JSON_FORMAT!r})")
+    if not isinstance(data.get("name"), str) or not isinstance(data.get("params", {}), dict):
+        raise NetlistError("malformed netlist JSON: name must be a string and params an object")
+    for key, shape in (("nodes", "[id, gate, instance]"), ("edges", "[from, to, [pins]]")):
+        items = data.get(key)
+        if not isinstance(items, list) or not all(isinstance(x, list) and len(x) == 3 for x in items):
+            raise NetlistError(f"malformed netlist JSON: {key} must be a list of {shape}")
+    for n, gate, inst in data["nodes"]:
+        if not node_id(n) or not isinstance(gate, str) or type(inst) is not int:
+            raise NetlistError(f"malformed netlist JSON: node {[n, gate, inst]!r} is not [id, gate, instance]")
+    nodes = {n for n, _, _ in data["nodes"]}
+    for u, v, pins in data["edges"]:
+        if not (node_id(u) and node_id(v) and u in nodes and v in nodes):
+            raise NetlistError(f"malformed netlist JSON: edge {[u, v]!r} joins nodes that are not listed")
+        if not isinstance(pins, list) or not all(type(p) is int for p in pins):
+            raise NetlistError(f"malformed netlist JSON: edge {[u, v]!r} pins must be a list of integers")
+    for key in ("inputs", "outputs"):
+        ports = data.get(key)
+        if not isinstance(ports, dict) or not all(isinstance(b, list) and all(node_id(x) for x in b)
+                                                  for b in ports.values()):
+            raise NetlistError(f"malformed netlist JSON: {key} must map port names to lists of node ids")
+    if not isinstance(data.get("instances", []), list):
+        raise NetlistError("malformed netlist JSON: instances must be a list")
+
+
 def from_json(text: str) -> Netlist:
     """Load a netlist written by :func:`to_json`; it is validated."""
     from .netlist import validate
 
     try:
         data = json.loads(text)
-        if data.get("format") != JSON_FORMAT:
-            raise NetlistError(f"not a gatesim netlist (format {data.get('format')!r}, expected {JSON_FORMAT!r})")
+        _check_layout(data)
         net = Netlist(name=data["name"])
         for n, gate, inst in data["nodes"]:
             net.add_node(n, gate=gate, inst=inst)

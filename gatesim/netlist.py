@@ -289,10 +289,14 @@ def validate(net: Netlist, check_loops: bool = True) -> None:
     ``check_loops`` is False, for callers that sort the graph anyway) no combinational loop.
     """
     n_inst = len(net.instances)
+    for k, inst in enumerate(net.instances):
+        if not (isinstance(inst, dict) and isinstance(inst.get("name"), str) and isinstance(inst.get("cell"), str)
+                and type(inst.get("parent")) is int and -1 <= inst["parent"] < k):
+            raise NetlistError(f"instance {k} must be {{name, cell, parent}} with an earlier parent or -1, got {inst!r}")
     pred = net._pred
     for n, data in net._node.items():
         kind = data.get("gate")
-        gt = GATES.get(kind)
+        gt = GATES.get(kind) if isinstance(kind, str) else None
         if gt is None:
             raise NetlistError(f"node {n!r} has unknown gate type {kind!r}")
         i = data.get("inst", -1)

@@ -295,6 +295,9 @@ class TransistorTable:
     @classmethod
     def from_numbers(cls, numbers: dict[str, dict[str, int]], name: str = "numbers") -> "TransistorTable":
         """A table from plain numbers: ``{format: {operation: transistors}}`` (no netlists behind it)."""
+        if not isinstance(numbers, dict) or not all(isinstance(f, str) and isinstance(ops, dict)
+                                                    for f, ops in numbers.items()):
+            raise TableError("transistor numbers must map format names to {operation: transistors}")
         entries = [TableEntry(op, fmt, t, 0, 0, 0.0, 0.0, {}) for fmt, ops in numbers.items() for op, t in ops.items()]
         return cls.from_dict(cls(entries, mode="numbers", name=name).to_dict())  # same checks as a loaded table
 

@@ -21,15 +21,20 @@ def invoke(*args):
     return CliRunner().invoke(cli, [str(a) for a in args])
 
 
+TABLE = {"name": "numbers", "mode": "numbers", "library": "", "transistors": {
+    f: {"add": 200, "sub": 200, "mul": 3000, "div": 5000, "root": 5000, "compare": 100} for f in ("fp32", "int64")}}
+
+
 def runs(n_configs=3, repeats=3, joules=None):
-    """Records as a sweep logs them: energy roughly proportional to TOs, a little noise per repeat."""
+    """Records as a sweep logs them: energy roughly proportional to TOs, a little noise per repeat; TOs priced by
+    a plain-numbers table (so that predicting builds no circuits)."""
     out = []
     for c in range(n_configs):
         for r in range(repeats):
             tos = 1e9 * (c + 1)
             e = 2.0 * (c + 1) * (1 + 0.01 * r) if joules is None else joules(c, r)
             out.append({"key": f"cfg{c}", "repeat": r, "tos": tos, "flops": tos / 50, "joules": e, "kind": "measurement",
-                        "trim": 0})
+                        "trim": 0, "table": TABLE})
     return out
 
 
@@ -77,6 +82,8 @@ def test_profile_is_strict_json_and_predict_refuses_non_finite_ones(tmp_path):
     report, prof = fit_log(read_log(log), ["tos"], [1])
     good = tmp_path / "good.json"
     prof.save(good)
+    r = invoke("predict", "dnn", "--width", "4", "--profile", good, "--json")
+    assert r.exit_code == 0 and all(v["energy"] > 0 for v in json.loads(r.stdout)["levels"].values()), r.output
     json.loads(good.read_text(), parse_constant=lambda c: pytest.fail(f"{c} in a profile"))
     prof.fits[0].coef_z[1] = float("nan")
     with pytest.raises(CalibrationError, match="NaN or Infinity"):
@@ -90,7 +97,7 @@ def test_profile_is_strict_json_and_predict_refuses_non_finite_ones(tmp_path):
         edit(d)
         p = tmp_path / f"{name}.json"
         p.write_text(json.dumps(d))  # json.dumps writes NaN / Infinity: not JSON
-        r = invoke("predict", "dnn", "--width", "4", "--profile", p, "--feature", "flops")
+        r = invoke("predict", "dnn", "--width", "4", "--profile", p)
         assert r.exit_code in (1, 2) and r.stderr.startswith("Error:"), (name, r.output)
         assert "J" not in r.stdout
         with pytest.raises(CalibrationError):
