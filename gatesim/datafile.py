@@ -32,14 +32,15 @@ def read_data_file(path: "str | Path", what: str, error: type[Exception] = Gates
 def write_file_atomic(path: "str | Path", data: "str | bytes") -> None:
     """Write ``data`` to ``path`` so that the file is, at every moment, absent, the old one or the complete new
     one: a temporary file in the same folder, flushed and fsynced, then renamed over ``path``. The temporary
-    file is removed on any failure (a full disk, Ctrl-C). The file gets the old file's permissions, or those a new
-    file gets under the umask. Raises ``OSError`` as ``open`` would."""
+    file is removed on any failure (a full disk, Ctrl-C); one left by a killed writer (SIGKILL allows no cleanup)
+    is removed by the next successful write of the same file. The file gets the old file's permissions, or those a
+    new file gets under the umask. Raises ``OSError`` as ``open`` would."""
     import os
     import tempfile
 
     target = Path(path)
     raw = data.encode() if isinstance(data, str) else data
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.{os.getpid()}.", suffix=".tmp")
     try:
         os.fchmod(fd, _new_file_mode(target))  # mkstemp makes 0600; the result gets what open() would give
         with os.fdopen(fd, "wb") as f:
@@ -53,6 +54,7 @@ def write_file_atomic(path: "str | Path", data: "str | bytes") -> None:
         except OSError:
             pass
         raise
+    _remove_stale_temporaries(target)
 
 
 def _new_file_mode(target: Path) -> int:
@@ -66,3 +68,29 @@ def _new_file_mode(target: Path) -> int:
         mask = os.umask(0)
         os.umask(mask)
         return 0o666 & ~mask
+
+
+def _remove_stale_temporaries(target: Path) -> None:
+    """Delete ``.NAME.PID.*.tmp`` files beside ``target`` whose writer process no longer exists."""
+    import os
+
+    prefix = f".{target.name}."
+    try:
+        names = [n for n in os.listdir(target.parent or ".") if n.startswith(prefix) and n.endswith(".tmp")]
+    except OSError:
+        return
+    for n in names:
+        pid = n[len(prefix):].split(".", 1)[0]
+        if not pid.isdigit() or int(pid) == os.getpid():
+            continue
+        try:
+            os.kill(int(pid), 0)
+            continue  # its writer is still running
+        except ProcessLookupError:
+            pass
+        except OSError:
+            continue  # alive, another user's
+        try:
+            os.unlink(target.parent / n)
+        except OSError:
+            pass

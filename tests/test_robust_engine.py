@@ -6,6 +6,7 @@ import json
 import pytest
 from click.testing import CliRunner
 
+import gatesim
 from gatesim.cli import cli
 
 
@@ -282,9 +283,20 @@ def test_activity_needs_two_vectors():
     assert "needs at least 2" in r.stderr
 
 
-def test_verify_vectors_are_bounded():
+def test_verify_vectors_are_bounded(monkeypatch):
+    import sys
+
+    module = sys.modules["gatesim.verify"]  # (gatesim.verify is the function)
+
+    def never(*a, **k):  # 10^10 vectors would run for days: the bound must stop it before verify starts
+        raise AssertionError(f"verify ran with {k.get('vectors')} vectors")
+
+    monkeypatch.setattr(module, "verify", never)
     r = invoke("verify", "ripple-carry-adder", "--width", "32", "--vectors", str(10**10))
-    assert r.exit_code == 2 and "1000000000" in r.stderr.replace(",", "")
+    assert r.exit_code == 2 and "1000000000" in r.stderr.replace(",", ""), r.output
+    with pytest.raises(gatesim.GatesimError, match="vectors must be an integer in 0..1,000,000,000"):
+        monkeypatch.undo()
+        module.verify(None, None, vectors=10**10)
 
 
 # -- 10. what the README promises -----------------------------------------------------------------------------------
