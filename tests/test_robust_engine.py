@@ -160,6 +160,21 @@ def test_full_disk_leaves_the_old_file_and_no_temporary(tmp_path, monkeypatch, m
     assert r.exit_code == 1 and _listing(tmp_path) == []  # absent stays absent
 
 
+def test_ctrl_c_while_writing_leaves_the_old_file(tmp_path, monkeypatch):
+    import os
+
+    out = tmp_path / "a.v"
+    out.write_text("the old file\n")
+
+    def interrupted(fd):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(os, "fsync", interrupted)
+    r = invoke("export", "ripple-carry-adder", "-w", "8", "-o", out)
+    assert r.exit_code == 130 and r.stderr.strip() == "Error: interrupted"
+    assert out.read_text() == "the old file\n" and _listing(tmp_path) == ["a.v"]
+
+
 def test_full_disk_while_caching_a_table_entry_is_a_warning(tmp_path, monkeypatch):
     monkeypatch.setenv("GATESIM_CACHE_DIR", str(tmp_path))
     FullDisk(monkeypatch, "write")

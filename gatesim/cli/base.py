@@ -12,6 +12,7 @@ from ..errors import GatesimError
 
 EXIT_FAILURE = 1
 EXIT_USAGE = 2
+EXIT_INTERRUPTED = 130  # Ctrl-C, as shells report SIGINT (128 + 2)
 
 
 def _fail_usage(msg: str):
@@ -78,10 +79,8 @@ class _Group(click.Group):
             _error(e.format_message(), e.exit_code)
         except GatesimError as e:
             _error(str(e), EXIT_USAGE)
-        except click.exceptions.Abort:
-            _error("aborted", EXIT_FAILURE)
-        except KeyboardInterrupt:
-            _error("interrupted", 130)
+        except (click.exceptions.Abort, KeyboardInterrupt):  # click turns Ctrl-C into Abort
+            _error("interrupted", EXIT_INTERRUPTED)
         except Exception as e:  # a bug or an unforeseen input: still one line, unless asked otherwise
             if os.environ.get("GATESIM_TRACEBACK"):
                 raise
