@@ -113,6 +113,13 @@ def _times(ratio: float) -> str:
     return f"{ratio:.3g}x" if 0 < ratio < math.inf else ("over 1e308x" if ratio else "under 1e-308x")
 
 
+def checked_runs(records: Sequence[dict], features: Iterable[str]) -> tuple[list[dict], list[str]]:
+    """One run per (key, repeat) (:func:`unique_runs`), every run checked (:func:`check_runs`); returns the runs
+    and the notes to warn about (duplicates, outliers)."""
+    runs, notes = unique_runs(records)
+    return runs, notes + check_runs(runs, features)
+
+
 @contextlib.contextmanager
 def quiet_numerics():
     """Floating-point overflow inside a fit is checked by :func:`check_fits`, not printed as numpy warnings."""
@@ -159,5 +166,5 @@ def strict_json(doc: Any, what: str, **kwargs) -> str:
         raise CalibrationError(f"refusing to write {what}: it holds NaN or Infinity, which is not JSON") from None
 
 
-__all__ = ["unique_runs", "check_runs", "outlier_notes", "check_fits", "quiet_numerics", "loads_strict", "strict_json",
+__all__ = ["unique_runs", "check_runs", "checked_runs", "outlier_notes", "check_fits", "quiet_numerics", "loads_strict", "strict_json",
            "run_name"]

@@ -264,7 +264,7 @@ def fit_all(data: dict[str, Sequence[float]], energy: Sequence[float], features:
     return FitReport(fits, len(tr), n_val, seed, test_size, unit, list(notes), source)
 
 
-def _save_png(fig, path) -> None:
+def save_png(fig, path) -> None:
     """Render ``fig`` to PNG in memory, then write it atomically (never a half-written plot)."""
     import io
 
@@ -313,7 +313,7 @@ def plot_report(report: FitReport, data: dict[str, Sequence[float]], energy: Seq
         ax.legend(fontsize=8)
         fig.tight_layout()
         p = out / f"energy_vs_{feat}.png"
-        _save_png(fig, p)
+        save_png(fig, p)
         plt.close(fig)
         paths.append(str(p))
         fig, axes = plt.subplots(1, len(fits), figsize=(4 * len(fits), 3.5), squeeze=False)
@@ -329,7 +329,7 @@ def plot_report(report: FitReport, data: dict[str, Sequence[float]], energy: Seq
         axes[0][0].legend(fontsize=8)
         fig.tight_layout()
         p = out / f"residuals_{feat}.png"
-        _save_png(fig, p)
+        save_png(fig, p)
         plt.close(fig)
         paths.append(str(p))
     return paths

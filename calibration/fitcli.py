@@ -23,13 +23,18 @@ def parse_select(select: str | None) -> str | None:
 
 
 def _log_records(log: str, trim_k: int | None) -> tuple[list[dict], list[str], dict]:
+    from .checks import checked_runs
     from .sweeps import read_log, trim
 
     recs = read_log(log)
     if not recs:
         raise CalibrationError("the log has no runs")
+    recs, warnings = checked_runs(recs, [f for f in ("tos",) if all(r.get(f) is not None for r in recs)])
+    for w in warnings:
+        click.echo(f"warning: {w}", err=True)
     k = trim_k if trim_k is not None else int(recs[0].get("trim", 0) or 0)
     kept, notes = trim(recs, k)
+    notes[:0] = warnings
     if k:
         notes.insert(0, f"trimmed {k} highest and {k} lowest runs per configuration: {len(recs)} -> {len(kept)}")
     if any(r.get("kind") == "estimate" for r in kept):
@@ -82,11 +87,13 @@ def run_energy_fit(*, log: str | None, pen: bool, pen_dir: str | None, table: st
         from .plots import predicted_vs_measured, residuals_by_group
 
         best = [rep.best()]
+        estimate = any("ESTIMATES" in n for n in notes)
         plots.append(predicted_vs_measured(best, records, validation or [], Path(plot_dir) / "predicted_vs_measured.png",
-                                           target=target, unit=unit))
+                                           target=target, unit=unit, estimate=estimate))
         if any("family" in r for r in records):
             plots.append(residuals_by_group(best, list(records) + list(validation or []),
-                                            Path(plot_dir) / "residuals_by_family.png", target=target))
+                                            Path(plot_dir) / "residuals_by_family.png", target=target,
+                                            estimate=estimate))
     prof = None
     if profile:
         from .counting import resolve_table, table_description

@@ -8,6 +8,7 @@ import numpy as np
 
 from .energy_model import EnergyModel
 from .features import label
+from .fit import save_png
 
 
 def _pyplot():
@@ -30,10 +31,12 @@ def _groups(records: Sequence[dict], column: str) -> np.ndarray:
 
 
 def predicted_vs_measured(models: Sequence[EnergyModel], fitted: Sequence[dict], validated: Sequence[dict], path,
-                          *, target: str = "energy", unit: str = "J", group: str = "family") -> str:
+                          *, target: str = "energy", unit: str = "J", group: str = "family",
+                          estimate: bool = False) -> str:
     """One log-log panel per model: predicted against measured energy, validation runs (crosses) and fitted runs
     (dots) coloured by ``group``, with the line of perfect prediction. Non-positive predictions are clipped to
-    the smallest measured energy and counted in the panel's title."""
+    the smallest measured energy and counted in the panel's title. ``estimate``: the energies are estimates
+    (power x CPU time), and the axes say so."""
     plt = _pyplot()
     fig, axes = plt.subplots(1, len(models), figsize=(4.6 * len(models), 4.4), squeeze=False)
     y_all = np.concatenate([[r[target] for r in fitted], [r[target] for r in validated]]).astype(float)
@@ -60,21 +63,23 @@ def predicted_vs_measured(models: Sequence[EnergyModel], fitted: Sequence[dict],
         ax.set_yscale("log")
         ax.set_xlim(lo, hi)
         ax.set_ylim(lo, hi)
-        ax.set_xlabel(f"measured energy ({unit})")
-        ax.set_ylabel(f"predicted energy ({unit})")
+        ax.set_xlabel(f"{'ESTIMATED' if estimate else 'measured'} energy ({unit})")
+        ax.set_ylabel(f"predicted {'ESTIMATED ' if estimate else ''}energy ({unit})")
         v = m.validation
         ax.set_title(f"{_title(m)}\nval R² {v.r2:.3f}, MAPE {v.mape:.0f}%"
                      + (f", {clipped} <= 0 clipped" if clipped else ""), fontsize=9)
     axes[0][0].legend(fontsize=7)
+    if estimate:
+        fig.suptitle("ESTIMATED energies (power x CPU time), not measured", fontsize=9)
     fig.tight_layout()
     Path(path).parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=110)
+    save_png(fig, path)
     plt.close(fig)
     return str(path)
 
 
 def residuals_by_group(models: Sequence[EnergyModel], records: Sequence[dict], path, *, target: str = "energy",
-                       group: str = "family") -> str:
+                       group: str = "family", estimate: bool = False) -> str:
     """Relative error ``predicted / measured - 1`` of every run, one box per group and model (log-symmetric
     scale: a model that is 10x too high and one 10x too low are equally far from 0)."""
     plt = _pyplot()
@@ -96,10 +101,10 @@ def residuals_by_group(models: Sequence[EnergyModel], records: Sequence[dict], p
     ax.axhline(0, color="k", lw=0.8)
     ax.set_yscale("symlog", linthresh=0.1)
     ax.set_ylabel("predicted / measured - 1")
-    ax.set_title(f"relative residuals by {group}", pad=18)
+    ax.set_title(f"relative residuals by {group}" + (" (ESTIMATED energies)" if estimate else ""), pad=18)
     fig.tight_layout()
     Path(path).parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=110)
+    save_png(fig, path)
     plt.close(fig)
     return str(path)
 

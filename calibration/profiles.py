@@ -126,11 +126,15 @@ class Profile:
         raw = d.get("models")
         if not isinstance(raw, list) or not raw:
             raise CalibrationError(f"{where}: no models")
+        from .checks import check_fits
+
         try:
             models = [EnergyModel.from_dict(m) for m in raw]
             fits = [PolyFit.from_dict(f) for f in d.get("fits") or []]
+            check_fits(fits)
         except CalibrationError as e:
             raise CalibrationError(f"{where}: {e}") from None
+        _check_profile_fields(d, where)
         name = str(d.get("selected_model") or models[0].name)
         if name not in {m.name for m in models}:
             raise CalibrationError(f"{where}: selected model {name!r} is not among the models")
@@ -225,7 +229,7 @@ def fit_log(records: Sequence[dict], features: Sequence[str] = FEATURES, degrees
     The runs are checked first (:mod:`calibration.checks`): duplicates of one ``(key, repeat)`` are dropped and
     outliers named, both in the report's notes and through ``warn``; a non-finite or non-positive energy, a
     non-finite feature, all-equal energies or a fit that overflows is a :class:`CalibrationError`."""
-    from .checks import check_fits, quiet_numerics
+    from .checks import check_fits, checked_runs, quiet_numerics
     from .sweeps import trim
 
     if not records:
@@ -236,7 +240,7 @@ def fit_log(records: Sequence[dict], features: Sequence[str] = FEATURES, degrees
         missing = sum(1 for r in records if r.get(f) is None)
         if missing:
             raise CalibrationError(f"{missing} run(s) have no {f} count; fit on other features (--features)")
-    records, warnings = _checked_runs(records, features)
+    records, warnings = checked_runs(records, features)
     for w in warnings if warn is not None else ():
         warn(w)
     k = trim_k if trim_k is not None else int(records[0].get("trim", 0) or 0)
@@ -265,23 +269,19 @@ def fit_log(records: Sequence[dict], features: Sequence[str] = FEATURES, degrees
 
 def _finite_energy(fit: PolyFit, x: float) -> float:
     """The fit's prediction at ``x``, refused when it is not a finite number."""
-    import math
-
     from .checks import quiet_numerics
 
     with quiet_numerics():
         e = fit.predict_one(x)
+    return _refuse_non_finite(e, f"the {fit.feature} fit of degree {fit.degree}", f"{x:.4g}")
+
+
+def _refuse_non_finite(e: float, what: str, at: str) -> float:
+    import math
+
     if not math.isfinite(e):
-        raise CalibrationError(f"the {fit.feature} fit of degree {fit.degree} predicts {e} at {x:.4g}: not a number")
+        raise CalibrationError(f"{what} predicts {e} at {at}: not a number")
     return e
-
-
-def _checked_runs(records: Sequence[dict], features: Sequence[str]) -> tuple[list[dict], list[str]]:
-    """One run per (key, repeat), every run checked; the notes to warn about (duplicates, outliers)."""
-    from .checks import check_runs, unique_runs
-
-    runs, notes = unique_runs(records)
-    return runs, notes + check_runs(runs, features)
 
 
 def predict_model(profile: Profile, model_factory: Callable, sample_shape: Sequence[int], *, batch_size: int,
@@ -344,7 +344,7 @@ def _predict_with_model(profile: Profile, model_factory: Callable, sample_shape:
         values = {k: v for k, v in c.items() if isinstance(v, (int, float)) and not isinstance(v, bool)}
         values.setdefault("params", params)
         out["levels"][lv] = {"tos": c.get("tos"), "flops": c.get("flops"), "steps": c.get("steps"),
-                             "energy": model.predict_one(values)}
+                             "energy": _refuse_non_finite(model.predict_one(values), f"model {model.name}", lv)}
     out["note"] = f"model {model.name}: {model.equation()}; {model.cv or 'no validation recorded'}"
     return out
 

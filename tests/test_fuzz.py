@@ -84,7 +84,7 @@ LIBRARY = {"name": "fuzz", "description": "d", "gates": {"NOT": 2, "AND2": 6, "O
            "cells": {"full_adder": 28}}
 HARDWARE = {"name": "hw", "description": "d", "library": "paper", "mode": "paper", "formats": ["fp16", "e6m9"],
             "designs": {"adder": "kogge-stone-adder", "multiplier": "dadda-multiplier",
-                        "params": {"multiplier": {"final_adder": "ripple-carry-adder"}}},
+                        "params": {"multiplier": {"adder": "ripple-carry-adder"}}},
             "custom_formats": {"e6m9": {"exponent_bits": 6, "mantissa_bits": 9}}}
 RECIPES = {"aten.sigmoid": {"add": 1, "sub": 1, "div": 1, "root": 1}, "aten.clone": "free", "aten.relu": {"compare": 1}}
 

@@ -50,10 +50,11 @@ def write_log(path, records):
     (lambda c, r: 2.5, "every run has the same energy"),
     (lambda c, r: float("nan") if c == 2 else 1.0 + c, "cfg2 repeat 0: energy must be a finite positive"),
 ])
-def test_fit_refuses_nonsense_energies(tmp_path, energy, message):
+@pytest.mark.parametrize("how", [["--degree", "1"], ["--model", "linear", "--features", "tos"]])
+def test_fit_refuses_nonsense_energies(tmp_path, energy, message, how):
     log = write_log(tmp_path / "log.jsonl", runs(joules=energy))
     prof = tmp_path / "p.json"
-    r = invoke("fit", log, "--degree", "1", "-o", prof)
+    r = invoke("fit", log, *how, "-o", prof)
     assert r.exit_code == 1 and message in r.stderr, r.output
     assert r.stderr.count("\n") == 1 and not prof.exists()
 
@@ -153,6 +154,8 @@ def test_fit_drops_duplicate_runs_with_a_warning(tmp_path):
     assert "warning: ignored 4 duplicate run(s) of the same (key, repeat)" in r.stderr
     doc = json.loads(r.stdout)
     assert doc["n_train"] + doc["n_validation"] == 9
+    r = invoke("fit", log, "--model", "linear", "--features", "tos", "--json")  # the multi-feature path too
+    assert r.exit_code == 0 and "warning: ignored 4 duplicate run(s)" in r.stderr, r.output
 
 
 def test_full_disk_never_leaves_half_a_line_in_the_log(tmp_path, monkeypatch):
@@ -225,6 +228,10 @@ def test_plots_label_estimated_energy(tmp_path, monkeypatch):
     assert energy_vs[0].startswith("ESTIMATED energy") and "ESTIMATE" in energy_vs[1]
     assert "ESTIMATE" in residuals[2]
     assert sorted(p.name for p in (tmp_path / "plots").iterdir()) == ["energy_vs_tos.png", "residuals_tos.png"]
+    labels.clear()
+    r = invoke("fit", log, "--model", "linear", "--features", "tos", "--plot", tmp_path / "models")
+    assert r.exit_code == 0, r.output
+    assert "ESTIMATED" in labels[0] and "ESTIMATED" in labels[2]  # predicted vs measured: axis and figure title
 
 
 def test_measure_shows_progress():
