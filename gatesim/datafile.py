@@ -94,3 +94,37 @@ def _remove_stale_temporaries(target: Path) -> None:
             os.unlink(target.parent / n)
         except OSError:
             pass
+
+
+def digest(doc) -> str:
+    """SHA-256 of ``doc`` as canonical JSON (sorted keys; objects JSON cannot hold as their ``str``)."""
+    import hashlib
+
+    return hashlib.sha256(json.dumps(doc, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def cache_document(schema: str, key: str, request: dict, payload) -> dict:
+    """A cache file's content: the ``request`` it answers (as JSON), its ``payload`` and a checksum of all."""
+    body = {"schema": schema, "key": key, "request": json.loads(json.dumps(request, default=str)), "payload": payload}
+    return {**body, "checksum": digest(body)}
+
+
+def read_cache_document(path: Path, schema: str, key: str, request: dict):
+    """``(usable, payload, reason)`` for a cache file: usable only when it is a complete ``schema`` document
+    answering exactly ``request`` under ``key`` with a checksum that matches its content; otherwise ``reason``
+    says in a few words what is wrong. The caller still checks the payload's own fields."""
+    try:
+        doc = json.loads(Path(path).read_bytes())
+    except (OSError, ValueError) as e:
+        return False, None, f"unreadable ({type(e).__name__})"
+    if not isinstance(doc, dict) or doc.get("schema") != schema:
+        return False, None, f"not a {schema} document"
+    body = {k: doc.get(k) for k in ("schema", "key", "request", "payload")}
+    if doc.get("checksum") != digest(body):
+        return False, None, "checksum does not match its content"
+    asked = json.loads(json.dumps(request, default=str))
+    if doc.get("key") != key or doc.get("request") != asked:
+        got = doc.get("request") if isinstance(doc.get("request"), dict) else {}
+        diff = sorted(k for k in set(asked) | set(got) if asked.get(k) != got.get(k))
+        return False, None, f"answers another request ({', '.join(diff) or 'key'} differ)"
+    return True, doc["payload"], ""

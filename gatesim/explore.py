@@ -200,15 +200,40 @@ def _key(request: dict) -> str:
     return hashlib.sha256(json.dumps(request, sort_keys=True, default=str).encode()).hexdigest()[:32]
 
 
+CACHE_SCHEMA = "gatesim-explore-cache/1"
+
+
 def _read_cached(path: Path, request: dict) -> dict | None:
-    try:
-        doc = json.loads(path.read_text())
-    except (OSError, ValueError):
+    """The cached row answering ``request``, or None (absent; or not a checksummed document for exactly this
+    request with sound values: then rebuilt, with one warning line)."""
+    from .datafile import read_cache_document
+
+    if not path.exists():
         return None
-    if not isinstance(doc, dict) or doc.get("request") != json.loads(json.dumps(request, default=str)):
-        return None
-    row = doc.get("row")
-    return row if isinstance(row, dict) and set(ROW_KEYS) <= set(row) else None
+    usable, row, why = read_cache_document(path, CACHE_SCHEMA, path.stem, request)
+    if usable:
+        why = _row_problem(row)
+        if not why:
+            return row
+    print(f"warning: ignoring the cached {request['design']} width {request['width']} ({path}): {why}; rebuilding it",
+          file=sys.stderr)
+    return None
+
+
+def _row_problem(row) -> str:
+    """What is wrong with a cached row (empty when nothing is)."""
+    import math
+
+    if not isinstance(row, dict) or not set(ROW_KEYS) <= set(row):
+        return "not a result row"
+    for k in ("width", "transistors", "gates", "logic_depth"):
+        if type(row[k]) is not int or row[k] < 0:
+            return f"{k} must be a non-negative integer, got {row[k]!r}"
+    for k in ("mean_toggles", "mean_weighted_toggles"):
+        v = row[k]
+        if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v) or v < 0:
+            return f"{k} must be a finite non-negative number, got {v!r}"
+    return ""
 
 
 # -- parallel backends ---------------------------------------------------------------------------------
@@ -336,7 +361,11 @@ def explore(
                     from .datafile import write_file_atomic
 
                     req = requests[(point, row["library"])]
-                    write_file_atomic(cache_dir / f"{_key(req)}.json", json.dumps({"request": req, "row": row}, default=str))
+                    from .datafile import cache_document
+
+                    key = _key(req)
+                    write_file_atomic(cache_dir / f"{key}.json",
+                                      json.dumps(cache_document(CACHE_SCHEMA, key, req, row), default=str))
                 except OSError as e:
                     print(f"warning: cannot write the explore cache in {cache_dir} ({e.strerror or e}); "
                           "going on without it (set GATESIM_CACHE_DIR)", file=sys.stderr)

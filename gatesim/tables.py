@@ -26,7 +26,7 @@ from typing import Callable, Iterable
 import numpy as np
 
 from .counting import count
-from .datafile import write_file_atomic
+from .datafile import cache_document, digest, write_file_atomic
 from .errors import DesignError, GatesimError, NetlistError
 from .formats import NumberFormat, get_format
 from .library import CellLibrary, load_library
@@ -440,10 +440,6 @@ def _design_sources(names) -> dict:
     return out
 
 
-def _digest(doc) -> str:
-    return hashlib.sha256(json.dumps(doc, sort_keys=True, default=str).encode()).hexdigest()
-
-
 def _entry_request(op, fmt: NumberFormat, sel: DesignSelection, lib: CellLibrary, mode: str, vectors: int,
                    seed: int) -> dict:
     """Everything that decides one entry (operation, format, designs and their parameters, plugin sources,
@@ -460,37 +456,20 @@ def _entry_request(op, fmt: NumberFormat, sel: DesignSelection, lib: CellLibrary
     return json.loads(json.dumps(doc, sort_keys=True, default=str))
 
 
-CACHE_SCHEMA = "gatesim-table-cache/2"
-
-
-def _cache_document(key: str, request: dict, entry: "TableEntry | None") -> dict:
-    """A cache file: the request it answers, the entry (null: the mode has no unit for it) and a checksum of both."""
-    body = {"schema": CACHE_SCHEMA, "key": key, "request": request, "entry": entry.to_dict() if entry else None}
-    return {**body, "checksum": _digest(body)}
+CACHE_SCHEMA = "gatesim-table-cache/3"
 
 
 def _read_cached(path: Path, key: str, request: dict) -> "tuple[bool, TableEntry | None, str]":
-    """``(usable, entry, reason)`` for a cache file: usable only when it is a complete cache document for
-    exactly this request (schema, key, operation, format, designs, library, mode, code) with a matching checksum
-    and a valid entry; otherwise ``reason`` says what is wrong."""
+    """``(usable, entry, reason)`` for a cache file: a cache document for exactly this request (operation,
+    format, designs, library, mode, code) with a matching checksum (:func:`gatesim.datafile.read_cache_document`)
+    and a valid entry for this operation and format (null: the mode has no unit for it)."""
+    from .datafile import read_cache_document
+
+    usable, payload, why = read_cache_document(path, CACHE_SCHEMA, key, request)
+    if not usable or payload is None:
+        return usable, None, why
     try:
-        doc = json.loads(path.read_bytes())
-    except (OSError, ValueError) as e:
-        return False, None, f"unreadable ({type(e).__name__})"
-    if not isinstance(doc, dict) or doc.get("schema") != CACHE_SCHEMA:
-        return False, None, f"not a {CACHE_SCHEMA} document"
-    body = {k: doc.get(k) for k in ("schema", "key", "request", "entry")}
-    if doc.get("checksum") != _digest(body):
-        return False, None, "checksum does not match its content"
-    if doc.get("key") != key or doc.get("request") != request:
-        asked = request or {}
-        got = doc.get("request") if isinstance(doc.get("request"), dict) else {}
-        diff = sorted(k for k in set(asked) | set(got) if asked.get(k) != got.get(k))
-        return False, None, f"answers another request ({', '.join(diff) or 'key'} differ)"
-    if doc["entry"] is None:
-        return True, None, ""
-    try:
-        entry = entry_from_dict(doc["entry"])
+        entry = entry_from_dict(payload)
     except TableError as e:
         return False, None, str(e)
     if entry.operation != request["op"] or entry.format != request["format"]["name"]:
@@ -579,7 +558,7 @@ def build_table(
     show = sys.stderr.isatty() if progress is None else progress
     for op, f in tqdm(jobs, desc="transistor table", unit="entry", disable=not show, file=sys.stderr):
         request = _entry_request(op, f, sel, lib, mode, vectors, seed)
-        key = _digest(request)[:32]
+        key = digest(request)[:32]
         path = cache_dir / f"{key}.json" if cache_dir else None
         if path is not None and path.exists():
             usable, cached, why = _read_cached(path, key, request)
@@ -597,7 +576,8 @@ def build_table(
         if path is not None:
             try:
                 path.parent.mkdir(parents=True, exist_ok=True)
-                write_file_atomic(path, json.dumps(_cache_document(key, request, entry)))
+                doc = cache_document(CACHE_SCHEMA, key, request, entry.to_dict() if entry else None)
+                write_file_atomic(path, json.dumps(doc))
             except OSError as e:
                 print(f"warning: cannot write the table cache in {cache_dir} ({e.strerror or e}); "
                       "going on without it (set GATESIM_CACHE_DIR)", file=sys.stderr)

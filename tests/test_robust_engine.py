@@ -25,9 +25,13 @@ def _cache_files(cache):
     return out
 
 
+def _payload_key(doc):
+    return next((k for k in ("payload", "entry") if k in doc), None)
+
+
 def _edit_entry(path, **changes):
     doc = json.loads(path.read_text())
-    (doc["entry"] if "entry" in doc else doc).update(changes)
+    (doc[_payload_key(doc)] if _payload_key(doc) else doc).update(changes)
     path.write_text(json.dumps(doc))
 
 
@@ -53,8 +57,8 @@ def _bad_type_checksum_recomputed(files):
     doc = json.loads(p.read_text())
     if "checksum" not in doc:  # an older layout: no checksum to forge
         return _bad_type(files)
-    doc["entry"]["transistors"] = -5
-    body = {k: doc[k] for k in ("schema", "key", "request", "entry")}
+    doc[_payload_key(doc)]["transistors"] = -5
+    body = {k: v for k, v in doc.items() if k != "checksum"}
     doc["checksum"] = hashlib.sha256(json.dumps(body, sort_keys=True, default=str).encode()).hexdigest()
     p.write_text(json.dumps(doc))
 
@@ -62,8 +66,8 @@ def _bad_type_checksum_recomputed(files):
 def _entry_set_null(files):
     p = files["mul"]
     doc = json.loads(p.read_text())
-    if "entry" in doc:
-        doc["entry"] = None
+    if _payload_key(doc):
+        doc[_payload_key(doc)] = None
         p.write_text(json.dumps(doc))
     else:
         p.write_text("null")
@@ -85,6 +89,25 @@ def test_tampered_table_cache_is_rebuilt_with_a_warning(tmp_path, monkeypatch, t
     again = invoke(*args)  # the rebuilt file is good again: no warning
     assert again.exit_code == 0 and "warning" not in again.stderr
     assert json.loads(again.stdout)["entries"] == json.loads(fresh.stdout)["entries"]
+
+
+@pytest.mark.parametrize("change", [{"transistors": "abc"}, {"transistors": 7}, {"mean_toggles": -1.0}])
+def test_tampered_explore_cache_is_rebuilt_with_a_warning(tmp_path, capsys, change):
+    from gatesim.explore import explore
+
+    run = dict(designs=["array-multiplier"], widths=[4], libraries=["paper"], vectors=200, jobs=1, cache=tmp_path)
+    first = explore(**run)
+    (path,) = (tmp_path / "explore").glob("*.json")
+    _edit_entry(path, **change) if "payload" in path.read_text() else None
+    if "payload" not in path.read_text():  # an older layout: the row under "row"
+        doc = json.loads(path.read_text())
+        doc["row"].update(change)
+        path.write_text(json.dumps(doc))
+    capsys.readouterr()
+    again = explore(**run)
+    assert again.computed == 1 and again.rows == first.rows
+    warnings = [ln for ln in capsys.readouterr().err.splitlines() if ln.startswith("warning:")]
+    assert len(warnings) == 1 and "rebuilding" in warnings[0]
 
 
 # -- 2. every file is written whole or not at all ----------------------------------------------------------------
