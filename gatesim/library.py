@@ -62,8 +62,8 @@ MAX_PRICE = 2**32  # transistors: the most any gate or cell may cost (keeps ever
 
 def _check_count(lib: str, key: str, v) -> None:
     if isinstance(v, bool) or not isinstance(v, int) or not 0 <= v <= MAX_PRICE:
-        raise LibraryError(f"library {lib!r}: price of {key!r} must be an integer in 0..{MAX_PRICE:,} transistors, "
-                           f"got {v!r}")
+        raise LibraryError(f"library {lib!r}: price of {key!r} must be a non-negative integer of at most "
+                           f"{MAX_PRICE:,} transistors, got {v!r}")
 
 
 def builtin_libraries() -> list[str]:

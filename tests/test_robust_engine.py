@@ -236,7 +236,8 @@ def test_out_of_range_prices_are_refused_at_load(tmp_path, price):
     for cmd in ("count", "activity"):
         r = invoke(cmd, "ripple-carry-adder", "--width", "8", "--library", lib)
         assert r.exit_code == 2, r.output
-        assert r.stderr.startswith("Error: library 'lib': price of 'AND2' must be an integer in 0..4,294,967,296")
+        assert r.stderr.startswith("Error: library 'lib': price of 'AND2' must be a non-negative integer of at most "
+                                   "4,294,967,296 transistors")
         assert len(r.stderr.splitlines()) == 1
 
 
