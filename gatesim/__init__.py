@@ -19,9 +19,21 @@ from .optimization import optimize, remove_unused
 from .prove import ProofResult, prove_adder, prove_arithmetic, prove_multiplier, prove_subtractor
 from .simulation import Activity, simulate, switching_activity
 from .verify import VerifyResult, verify
-from . import hardware, tables  # noqa: E402  (after the engine: tables are built from it)
-from .hardware import HardwareProfile, load_hardware
-from .tables import TransistorTable, build_table
+
+# the tables room is imported on first use: it imports the circuits, which import this package
+_LAZY = {"tables": ("gatesim.tables", None), "hardware": ("gatesim.hardware", None),
+         "TransistorTable": ("gatesim.tables", "TransistorTable"), "build_table": ("gatesim.tables", "build_table"),
+         "HardwareProfile": ("gatesim.hardware", "HardwareProfile"), "load_hardware": ("gatesim.hardware", "load_hardware")}
+
+
+def __getattr__(name):
+    if name not in _LAZY:
+        raise AttributeError(f"module 'gatesim' has no attribute {name!r}")
+    import importlib
+
+    module, attr = _LAZY[name]
+    mod = importlib.import_module(module)
+    return mod if attr is None else getattr(mod, attr)
 
 __version__ = "0.1.0"
 
