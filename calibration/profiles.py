@@ -2,7 +2,6 @@
 JSON file; and prediction of a model's energy from its TOs or FLOPs before it runs."""
 from __future__ import annotations
 
-import json
 import time
 from dataclasses import dataclass, field
 from pathlib import Path

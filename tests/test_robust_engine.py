@@ -316,10 +316,12 @@ def test_poll_must_be_positive(poll):
     assert r.exit_code == 2 and "--poll" in r.stderr
 
 
-def test_activity_needs_two_vectors():
-    r = invoke("activity", "ripple-carry-adder", "--width", "4", "--vectors", "1")
+@pytest.mark.parametrize("command", [["activity", "ripple-carry-adder", "--width", "4"],
+                                     ["table", "--formats", "fp16", "--operations", "add"]])
+def test_activity_needs_two_vectors(command):
+    r = invoke(*command, "--vectors", "1")
     assert r.exit_code == 2, r.output
-    assert "needs at least 2" in r.stderr
+    assert "--vectors" in r.stderr and "1 is not in the range x>=2" in r.stderr
 
 
 def test_verify_vectors_are_bounded(monkeypatch):

@@ -184,8 +184,8 @@ def verify_cmd(obj, design, width, number_format, rounding, params, vectors, see
 @cli.command("activity")
 @design_options
 @click.option("--library", "-l", default="static-cmos", show_default=True, help="Cell library for the transistor weights.")
-@click.option("--vectors", "-n", type=int, default=100_000, show_default=True, callback=_positive,
-              help="Uniformly random input vectors, applied one after another.")
+@click.option("--vectors", "-n", type=click.IntRange(min=2), default=100_000, show_default=True,
+              help="Uniformly random input vectors, applied one after another (2 or more: toggles need a pair).")
 @click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True)
 @click.option("--operands", "operand_specs", multiple=True, metavar="SPEC",
               help="Operand distribution, one run per option: DIST for every port, DIST+DIST for the ports in "

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import click
 
-from .base import _emit, _fail_usage, _params, _positive, _table, cli
+from .base import _emit, _fail_usage, _params, _table, cli
 
 
 @cli.command("table")
@@ -21,8 +21,8 @@ from .base import _emit, _fail_usage, _params, _positive, _table, cli
 @click.option("--formats", "-f", metavar="LIST", help="Comma-separated formats, e.g. fp16,bf16,fp32.")
 @click.option("--operations", metavar="LIST",
               help="Comma-separated operations (default: add,sub,mul,div,root,compare,fma; fma in the ieee mode only).")
-@click.option("--vectors", type=int, default=20_000, show_default=True, callback=_positive,
-              help="Random operands per entry for switching activity.")
+@click.option("--vectors", type=click.IntRange(min=2), default=20_000, show_default=True,
+              help="Random operands per entry for switching activity (2 or more: toggles need a pair).")
 @click.option("--no-cache", is_flag=True, help="Rebuild every entry instead of reading the on-disk cache.")
 @click.option("--json", "as_json", is_flag=True, help="The table as JSON (the format TransistorTable.load reads).")
 @click.option("--csv", "as_csv", is_flag=True, help="The table as CSV.")
