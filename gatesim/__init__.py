@@ -35,6 +35,7 @@ def __getattr__(name):
     mod = importlib.import_module(module)
     return mod if attr is None else getattr(mod, attr)
 
+
 __version__ = "0.1.0"
 
 __all__ = [

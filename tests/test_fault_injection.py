@@ -95,7 +95,7 @@ def _kill_everything(tmp_path: Path, kills: int, seed: int):
     tab_dir.mkdir()
     tab_out = tab_dir / "t.json"
     tab_out.write_text(OLD)
-    table_args = dict(formats=("fp16", "bf16"), operations=("add", "sub", "mul"), vectors=2000)
+    table_args = dict(mode="paper", formats=("fp16", "bf16"), operations=("add", "sub", "mul"), vectors=2000)
     tab_new = build_table(**table_args, cache=False).to_json() + "\n"
 
     def check_table(final, result):
@@ -151,7 +151,7 @@ def _kill_everything(tmp_path: Path, kills: int, seed: int):
 
     loops = [
         Loop("export", ["export", "kogge-stone-adder", "--width", 32, "-o", verilog], (0.2, 2.0), check_export, env, rng),
-        Loop("table", ["table", "--formats", "fp16,bf16", "--operations", "add,sub,mul", "--vectors", 2000, "--json",
+        Loop("table", ["table", "--mode", "paper", "--formats", "fp16,bf16", "--operations", "add,sub,mul", "--vectors", 2000, "--json",
                        "-o", tab_out], (0.2, 3.5), check_table, env, rng),
         Loop("sweep", ["sweep", "dnn", "--widths", "4-5", "--activations", "sigmoid", "--repeats", 3, "--epochs", 6,
                        "--samples", 256, "--meter", "estimate", "--table", table_json, "--resume", "--no-progress",

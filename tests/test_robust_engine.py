@@ -77,7 +77,7 @@ def _entry_set_null(files):
                                     _entry_set_null])
 def test_tampered_table_cache_is_rebuilt_with_a_warning(tmp_path, monkeypatch, tamper):
     monkeypatch.setenv("GATESIM_CACHE_DIR", str(tmp_path))
-    args = ["table", "--formats", "fp16", "--operations", "add,mul,root", "--vectors", "300", "--json"]
+    args = ["table", "--mode", "paper", "--formats", "fp16", "--operations", "add,mul,root", "--vectors", "300", "--json"]
     fresh = invoke(*args)
     assert fresh.exit_code == 0, fresh.output
     tamper(_cache_files(tmp_path))
@@ -167,12 +167,12 @@ def _listing(folder):
 @pytest.mark.parametrize("command", [
     ["export", "ripple-carry-adder", "--width", "16"],
     ["export", "ripple-carry-adder", "--width", "16", "--format", "json"],
-    ["table", "--formats", "fp16", "--operations", "add", "--vectors", "200", "--json"],
+    ["table", "--mode", "paper", "--formats", "fp16", "--operations", "add", "--vectors", "200", "--json"],
 ])
 def test_full_disk_leaves_the_old_file_and_no_temporary(tmp_path, monkeypatch, mode, command):
     out = tmp_path / "out.txt"
     out.write_text("the old file\n")
-    invoke("table", "--formats", "fp16", "--operations", "add", "--vectors", "200")  # cache filled before the disk fills
+    invoke("table", "--mode", "paper", "--formats", "fp16", "--operations", "add", "--vectors", "200")  # cache filled first
     disk = FullDisk(monkeypatch, mode)
     r = invoke(*command, "-o", out)
     assert r.exit_code == 1 and disk.calls, r.output
@@ -201,7 +201,7 @@ def test_ctrl_c_while_writing_leaves_the_old_file(tmp_path, monkeypatch):
 def test_full_disk_while_caching_a_table_entry_is_a_warning(tmp_path, monkeypatch):
     monkeypatch.setenv("GATESIM_CACHE_DIR", str(tmp_path))
     FullDisk(monkeypatch, "write")
-    r = invoke("table", "--formats", "fp16", "--operations", "add", "--vectors", "200", "--json")
+    r = invoke("table", "--mode", "paper", "--formats", "fp16", "--operations", "add", "--vectors", "200", "--json")
     assert r.exit_code == 0 and json.loads(r.stdout)["entries"][0]["transistors"] == 110
     assert "cannot write the table cache" in r.stderr
     assert list((tmp_path / "tables").iterdir()) == []  # no temporary left behind
@@ -255,7 +255,8 @@ def test_totals_that_would_overflow_int64_are_refused(monkeypatch):
 # -- 6. a custom format may replace a built-in only when it says so -----------------------------------------------
 def _profile(tmp_path, extra=""):
     p = tmp_path / "hw.toml"
-    p.write_text(f'formats = ["fp32"]\n[custom_formats.fp32]\nexponent_bits = 2\nsignificand_bits = 2\n{extra}')
+    p.write_text('mode = "paper"\nformats = ["fp32"]\n'
+                 f'[custom_formats.fp32]\nexponent_bits = 2\nsignificand_bits = 2\n{extra}')
     return p
 
 
@@ -276,7 +277,8 @@ def test_an_override_is_recorded_in_the_table(tmp_path):
     text = invoke("table", "--hardware", prof, "--operations", "add", "--vectors", "200").stdout
     assert "note: fp32 is the profile's own format" in text and "overriding the built-in" in text
     bad = tmp_path / "bad.toml"
-    bad.write_text('formats = ["e6m9"]\n[custom_formats.e6m9]\nexponent_bits = 6\nmantissa_bits = 9\noverride = true\n')
+    bad.write_text('mode = "paper"\nformats = ["e6m9"]\n'
+                   '[custom_formats.e6m9]\nexponent_bits = 6\nmantissa_bits = 9\noverride = true\n')
     r = invoke("table", "--hardware", bad)
     assert r.exit_code == 2 and "there is no built-in of that name" in r.stderr
 
