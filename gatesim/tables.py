@@ -282,6 +282,11 @@ class TransistorTable:
         """Transistors of one ``operation`` on format ``fmt``."""
         return self.entry(operation, fmt).transistors
 
+    def weighted_toggles(self, operation: str, fmt: str) -> float:
+        """Transistor-weighted toggles of one ``operation`` on ``fmt`` under the table's operands (its
+        ``activity``): what a switching TO counts."""
+        return self.entry(operation, fmt).mean_weighted_toggles
+
     @property
     def operations(self) -> list[str]:
         return [op for op in TABLE_OPERATIONS if any(o == op for o, _ in self.entries)]

@@ -141,7 +141,7 @@ def _estimate_command() -> click.Command:
             def table_for(formats):
                 return prof.build_table(table_formats(list(formats), prof))
 
-            ctx.obj = dict(ctx.obj or {}, transistor_table_for=table_for)
+            ctx.obj = dict(ctx.obj or {}, transistor_table_for=table_for, timing=prof.timing)
         return estimate.callback(**kwargs)
 
     params = list(estimate.params) + [

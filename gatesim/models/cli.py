@@ -165,13 +165,14 @@ def run_estimate(model: str, input_shapes: tuple[tuple[int, ...], ...] = (), *, 
 
 
 def render(report: Report, output: str = "table", *, table=None, fmt: str | None = None,
-           per_layer: bool = True) -> str:
-    """The report as ``"table"`` (fvcore-like text), ``"json"`` or ``"csv"``."""
+           per_layer: bool = True, timing=None) -> str:
+    """The report as ``"table"`` (fvcore-like text), ``"json"`` or ``"csv"``; ``timing`` (a hardware profile's
+    :class:`gatesim.timing.Timing`) adds ``est_seconds``."""
     if output == "json":
-        return report.to_json(table=table, fmt=fmt, per_layer=per_layer)
+        return report.to_json(table=table, fmt=fmt, per_layer=per_layer, timing=timing)
     if output == "csv":
-        return report.to_csv(table=table, fmt=fmt, per_layer=per_layer).rstrip("\n")
-    return report.to_table(table=table, fmt=fmt, per_layer=per_layer)
+        return report.to_csv(table=table, fmt=fmt, per_layer=per_layer, timing=timing).rstrip("\n")
+    return report.to_table(table=table, fmt=fmt, per_layer=per_layer, timing=timing)
 
 
 @click.command("estimate")
@@ -266,7 +267,7 @@ def estimate(ctx, model, input_shapes, level, dtype, counter, loss, optimizer, r
         if table is None and callable(obj.get("transistor_table_for")):
             table = obj["transistor_table_for"](report.formats())  # every format the model's ops use
         text = render(report, "json" if as_json else "csv" if as_csv else "table", table=table, fmt=fmt,
-                      per_layer=per_layer)
+                      per_layer=per_layer, timing=obj.get("timing"))
     except CountingError as e:
         raise click.ClickException(_line(e)) from None
     click.echo(text)
