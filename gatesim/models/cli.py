@@ -18,7 +18,7 @@ import click
 from .builtins import BUILTINS
 from .report import LEVEL_PHASES, CountingError, Report
 
-_BUILTIN_DEFAULT_SHAPES = {"paper-dnn": (64, 4), "paper-cnn": (64, 3, 256, 256)}
+_BUILTIN_DEFAULT_SHAPES = {"paper-dnn": (64, 4), "paper-cnn": (64, 3, 256, 256), "resnet18": (8, 3, 224, 224)}
 
 
 def parse_shape(text: str) -> tuple[int, ...]:
@@ -216,7 +216,7 @@ def estimate(ctx, model, input_shapes, level, dtype, counter, loss, optimizer, r
              accumulate, quantize, config_only, strict, per_layer, as_json, as_csv, width, activation, layers, image):
     """Estimate basic operations (BOs), FLOPs, bytes moved and transistor operations of MODEL.
 
-    MODEL is a built-in (paper-dnn, paper-cnn), path/to/file.py:factory, package.module:attr, or a zoo model:
+    MODEL is a built-in (paper-dnn, paper-cnn, resnet18), path/to/file.py:factory, package.module:attr, or a zoo model:
     hf:MODEL_TYPE|hf:path/config.json|hf:org/name, torchvision:NAME, timm:NAME.
     """
     if as_json and as_csv:
