@@ -26,12 +26,7 @@ the accumulation ``c + a*b`` as ``a`` = ``c``, ``b`` = ``a*b``, plus elementwise
 """
 from __future__ import annotations
 
-import hashlib
-import io
-import json
 import math
-from dataclasses import dataclass, field
-from typing import Any
 
 import numpy as np
 import torch
@@ -39,12 +34,9 @@ import torch.nn.functional as F
 from torch import nn
 from torch.utils._python_dispatch import TorchDispatchMode
 
+from ..samples import STREAM_PORTS, OperandSamples
 from .report import CountingError
 
-#: operations a table prices, with the operand names their samples carry
-STREAM_PORTS = {"mul": ("a", "b"), "add": ("a", "b"), "fma": ("a", "b", "c"), "sub": ("a", "b"), "div": ("a", "b"),
-                "root": ("a",), "compare": ("a", "b")}
-SAMPLES_FORMAT = "gatesim-operand-samples/1"
 
 _DOT = {"aten.mm", "aten.addmm", "aten.bmm", "aten.baddbmm", "aten.convolution", "aten._convolution",
         "aten.convolution_backward"}
@@ -58,57 +50,6 @@ _ELEMENTWISE = {
     "aten.gt": "compare", "aten.lt": "compare", "aten.ge": "compare", "aten.le": "compare", "aten.eq": "compare",
     "aten.max_pool2d_with_indices": "compare",
 }
-
-
-@dataclass
-class OperandSamples:
-    """Sampled operand streams per table operation (``{op: {"a": float64 array, ...}}``), what each op family
-    contributed (``families``: ``{family: {"operation": ..., "samples": n, "ops": ops seen}}``) and how they were
-    taken (``meta``: model, input shape, level, seed, samples per family, run length, torch version)."""
-
-    streams: dict[str, dict[str, np.ndarray]]
-    families: dict[str, dict] = field(default_factory=dict)
-    meta: dict = field(default_factory=dict)
-
-    def digest(self) -> str:
-        """sha256 of every stream (operation, operand name, values): what a cache key holds."""
-        h = hashlib.sha256()
-        for op in sorted(self.streams):
-            for port in sorted(self.streams[op]):
-                arr = np.ascontiguousarray(self.streams[op][port], dtype=np.float64)
-                h.update(f"{op}.{port}:{arr.size};".encode())
-                h.update(arr.tobytes())
-        return h.hexdigest()
-
-    @property
-    def label(self) -> str:
-        return f"sampled:{self.digest()[:12]}"
-
-    def save(self, path) -> None:
-        """An ``.npz`` file: one array per ``op.port`` plus the families and meta as JSON (atomic write)."""
-        from ..datafile import write_file_atomic
-
-        buf = io.BytesIO()
-        arrays = {f"{op}.{p}": np.asarray(v, dtype=np.float64) for op, d in self.streams.items() for p, v in d.items()}
-        doc = {"format": SAMPLES_FORMAT, "families": self.families, "meta": self.meta}
-        np.savez_compressed(buf, __meta__=np.frombuffer(json.dumps(doc).encode(), dtype=np.uint8), **arrays)
-        write_file_atomic(path, buf.getvalue())
-
-    @classmethod
-    def load(cls, path) -> "OperandSamples":
-        try:
-            with np.load(path, allow_pickle=False) as z:
-                doc = json.loads(bytes(z["__meta__"]).decode())
-                streams: dict = {}
-                for name in z.files:
-                    if name != "__meta__":
-                        op, _, port = name.partition(".")
-                        streams.setdefault(op, {})[port] = z[name]
-        except (OSError, ValueError, KeyError) as e:
-            raise CountingError(f"cannot read operand samples {path}: {e}") from None
-        if doc.get("format") != SAMPLES_FORMAT:
-            raise CountingError(f"{path} is not a gatesim operand-sample file ({SAMPLES_FORMAT})")
-        return cls(streams, doc.get("families", {}), doc.get("meta", {}))
 
 
 class _Family:
@@ -480,4 +421,4 @@ def sample_operands(model, inputs=None, *, input_shape=None, level: str = "train
     return sampler.result({**info, **(meta or {})})
 
 
-__all__ = ["OperandSampler", "OperandSamples", "sample_operands", "STREAM_PORTS", "SAMPLES_FORMAT"]
+__all__ = ["OperandSampler", "OperandSamples", "sample_operands"]
