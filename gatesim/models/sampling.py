@@ -240,7 +240,7 @@ class OperandSampler(TorchDispatchMode):
                 us, vs, ys, zs = (np.asarray(t) for t in zip(*taps))
                 go = gout[b_, g * cout_g:(g + 1) * cout_g][:, ys, zs]  # (cout_g, taps)
                 wk = w[g * cout_g:(g + 1) * cout_g, c - g * cin_g][:, us, vs]
-                red = go.numel()
+                red = go.size
                 start = int(self.rng.integers(max(red - self.run, 0) + 1))
                 runs_x.append(_chain(_np(go).ravel(), _np(wk).ravel(), start, self.run))
             self._family(name + "[input]", "dot").add(runs_x, n * cin * ih * iw * cout_g * kh * kw)
@@ -375,6 +375,10 @@ def sample_operands(model, inputs=None, *, input_shape=None, level: str = "train
         raise CountingError(f"sampling operands runs the model on real CPU tensors: its parameters and state hold "
                             f"{need:,} bytes, over the {limit:,}-byte limit (cpu_limit / GATESIM_CPU_LIMIT_BYTES)")
     torch.manual_seed(seed)
+    if isinstance(model, nn.Module):  # the caller's module keeps its gradients and running statistics
+        import copy
+
+        model = copy.deepcopy(model)
     m = prepare_model(model, "cpu", dtype)
     gen = torch.Generator().manual_seed(seed + 1)
     if inputs is None:
