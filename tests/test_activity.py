@@ -126,3 +126,12 @@ def test_operand_samples_round_trip(tmp_path):
 
     with pytest.raises(SamplesError):
         OperandSamples.load(tmp_path / "bad.npz")
+
+
+def test_ieee_units_packed_operands_with_three_ports():
+    kw = dict(formats=["bf16"], operations=["mul", "fma"], vectors=2000, mode="ieee")
+    zeros, normal, finite = (build_table(activity=a, **kw) for a in ("zeros", "normal", None))
+    for op in ("mul", "fma"):
+        assert zeros.weighted_toggles(op, "bf16") == 0
+        assert 0 < normal.weighted_toggles(op, "bf16") < finite.weighted_toggles(op, "bf16")
+    assert normal.entry("fma", "bf16").activity == "normal" and finite.activity == ""

@@ -64,7 +64,7 @@ def test_sampled_table_and_estimate_reuse_the_samples(run, tmp_path):
     other = runner.invoke(cli, args)
     assert "sampling operands" in other.stderr and json.loads(other.stdout)["activity"] != tab["activity"]
     est = runner.invoke(cli, ["estimate", f"{f}:net", "--input-shape", "4,8", "--activity", "sampled", "--samples", "64",
-                              "--json"])  # the same model, shape and level (training): the same samples
+                              "--hardware", "paper", "--json"])  # the same model, shape and level (training): the same samples
     assert est.exit_code == 0, est.output
     d = json.loads(est.stdout)
     assert d["activity"] == json.loads(other.stdout)["activity"]
@@ -76,12 +76,12 @@ def test_sampled_table_and_estimate_reuse_the_samples(run, tmp_path):
 def test_estimate_switching_tos_follow_the_operands(run):
     out = {}
     for act in ("zeros", "normal", "uniform"):
-        r = run("estimate", "paper-dnn", "--totals-only", "--activity", act, "--json")
+        r = run("estimate", "paper-dnn", "--totals-only", "--hardware", "paper", "--activity", act, "--json")
         assert r.exit_code == 0, r.output
         out[act] = json.loads(r.output)["total"]
     assert out["zeros"]["switching_tos"] == 0 < out["normal"]["switching_tos"] < out["uniform"]["switching_tos"]
     assert out["zeros"]["tos"] == out["uniform"]["tos"]
-    r = run("estimate", "paper-dnn", "--totals-only")
+    r = run("estimate", "paper-dnn", "--totals-only", "--hardware", "paper")
     assert "switching_tos" in r.output and "est_seconds" in r.output and "sequential depth" in r.output
     r = run("estimate", "paper-dnn", "--no-tos", "--activity", "zeros")
     assert r.exit_code == 2
