@@ -136,7 +136,7 @@ def _estimate_command() -> click.Command:
     demand, cached)."""
     from ..models.cli import estimate
 
-    def callback(table, hardware, no_tos, activity, samples, **kwargs):
+    def callback(table, hardware, no_tos, activity, samples, profile, **kwargs):
         ctx = click.get_current_context()
         if table and hardware:
             _fail_usage("give --table or --hardware, not both")
@@ -145,10 +145,16 @@ def _estimate_command() -> click.Command:
         if activity and (table or no_tos):
             _fail_usage("--activity simulates the units of --hardware (or the default profile); a --table file "
                         "has its toggles already")
+        if profile and no_tos:
+            _fail_usage("--profile predicts energy from the TOs that --no-tos leaves out")
+        from .energy import default_energy_annotation, profile_annotation
+
         if table:
             from ..tables import TransistorTable
 
-            ctx.obj = dict(ctx.obj or {}, transistor_table=TransistorTable.load(table))
+            tab = TransistorTable.load(table)
+            ctx.obj = dict(ctx.obj or {}, transistor_table=tab,
+                           annotate=profile_annotation(profile) if profile else default_energy_annotation(tab))
         elif not no_tos:
             from ..hardware import default_profile, load_hardware
 
@@ -161,7 +167,13 @@ def _estimate_command() -> click.Command:
             def table_for(formats):
                 return prof.build_table(table_formats(list(formats), prof), activity=act)
 
-            ctx.obj = dict(ctx.obj or {}, transistor_table_for=table_for, timing=prof.timing)
+            def reference_table():  # what the published energies are fitted to: the profile's units, own operands
+                from calibration.published import reference_formats
+
+                return prof.build_table(table_formats(reference_formats(), prof), operations=["add", "mul"])
+
+            ctx.obj = dict(ctx.obj or {}, transistor_table_for=table_for, timing=prof.timing,
+                           annotate=profile_annotation(profile) if profile else default_energy_annotation(reference_table))
         return estimate.callback(**kwargs)
 
     params = list(estimate.params) + [
@@ -174,6 +186,9 @@ def _estimate_command() -> click.Command:
         click.Option(["--activity"], metavar="SPEC|sampled", help=ACTIVITY_HELP),
         click.Option(["--samples"], type=int, default=4096, show_default=True, callback=_positive,
                      help="--activity sampled: operations sampled per op family."),
+        click.Option(["--profile"], type=click.Path(dir_okay=False, exists=True), metavar="FILE",
+                     help="Energy from a fitted calibration profile (gatesim fit -o FILE) instead of the built-in "
+                          "estimate from published per-operation energies."),
     ]
     return click.Command("estimate", params=params, callback=callback, help=estimate.help, short_help=estimate.short_help)
 

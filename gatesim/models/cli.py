@@ -268,6 +268,15 @@ def estimate(ctx, model, input_shapes, level, dtype, counter, loss, optimizer, r
             table = obj["transistor_table_for"](report.formats())  # every format the model's ops use
         text = render(report, "json" if as_json else "csv" if as_csv else "table", table=table, fmt=fmt,
                       per_layer=per_layer, timing=obj.get("timing"))
+        annotate = obj.get("annotate")  # (report, table, fmt, timing) -> (JSON keys, text lines): the energy line
+        if annotate is not None and not as_csv:
+            keys, lines = annotate(report, table, fmt, obj.get("timing"))
+            if as_json:
+                import json
+
+                text = json.dumps({**json.loads(text), **keys}, indent=2)
+            elif lines:
+                text = text + "\n" + "\n".join(lines)
     except CountingError as e:
         raise click.ClickException(_line(e)) from None
     click.echo(text)
