@@ -15,17 +15,11 @@ MODEL = textwrap.dedent("""
 """)
 
 
-@pytest.fixture
-def run():
-    runner = CliRunner()
-
-    def invoke(*args):
-        return runner.invoke(cli, list(args), catch_exceptions=False)
-
-    return invoke
+def run(*args):
+    return CliRunner().invoke(cli, list(args), catch_exceptions=False)
 
 
-def test_table_activity_distribution(run):
+def test_table_activity_distribution():
     r = run("table", "--mode", "paper", "-f", "fp16", "--operations", "mul,add", "--activity", "zeros", "--json")
     assert r.exit_code == 0, r.output
     d = json.loads(r.output)
@@ -39,12 +33,12 @@ def test_table_activity_distribution(run):
     (["--activity", "gaussian"], "unknown operand distribution 'gaussian'"),
     (["--model", "x.py:net"], "add --activity sampled"),
 ])
-def test_table_activity_errors(run, args, msg):
+def test_table_activity_errors(args, msg):
     r = run("table", "--mode", "paper", "-f", "fp16", "--operations", "mul", *args)
     assert r.exit_code == 2 and msg in r.output
 
 
-def test_sampled_table_and_estimate_reuse_the_samples(run, tmp_path):
+def test_sampled_table_and_estimate_reuse_the_samples(tmp_path):
     f = tmp_path / "m.py"
     f.write_text(MODEL)
     args = ["table", "--mode", "paper", "-f", "fp16", "--operations", "mul,add,compare", "--activity", "sampled",
@@ -73,7 +67,7 @@ def test_sampled_table_and_estimate_reuse_the_samples(run, tmp_path):
     assert d["total"]["est_seconds"] > 0 and d["by_phase"]["forward"]["depth"] == 3 and d["timing"] == "paper"
 
 
-def test_estimate_switching_tos_follow_the_operands(run):
+def test_estimate_switching_tos_follow_the_operands():
     out = {}
     for act in ("zeros", "normal", "uniform"):
         r = run("estimate", "paper-dnn", "--totals-only", "--hardware", "paper", "--activity", act, "--json")
