@@ -30,6 +30,7 @@ Built-in profiles live in ``gatesim/hardware/``: ``paper``, ``throughput``, ``ed
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 from importlib import resources
 from pathlib import Path
 
@@ -39,6 +40,9 @@ from .hdl.importing import is_spec, parse_spec
 from .formats import FormatError, NumberFormat, format_from_mapping, get_format
 from .tables import (DEFAULT_FORMATS, DEFAULT_LIBRARY, DEFAULT_MODE, MODES, ROLES, DesignSelection, TableError,
                      TransistorTable, build_table)
+
+if TYPE_CHECKING:
+    from .timing import Timing
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,6 @@ import pytest
 
 from gatesim.activity import DOT_LENGTH, ActivityError, entry_operands, parse_activity
 from gatesim.formats import encode_floats, float_fields, get_format
-from gatesim.netlist import Netlist
 from gatesim.samples import OperandSamples
 from gatesim.tables import Composite, DesignSelection, build_table, paper_operation
 

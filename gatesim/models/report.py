@@ -466,7 +466,7 @@ class Report:
                          + (f"; est. time on {getattr(timing, 'name', 'the timing profile')}: "
                             f"{self.est_seconds(timing, phase=self.phases):.4g} s" if timing is not None else ""))
         if table is not None and rows and "switching_tos" in rows[-1]:
-            lines.append(f"switching TOs: BOs x transistor-weighted toggles per operation under operands "
+            lines.append("switching TOs: BOs x transistor-weighted toggles per operation under operands "
                          + (getattr(table, "activity", "") or "random (the table mode's own)"))
         if table is not None:
             left = self.unpriced(table, fmt)

@@ -144,9 +144,8 @@ class OperandSampler(TorchDispatchMode):
     def _dot(self, name, args, out):
         if name in ("aten.mm", "aten.bmm"):
             a, b = args[0], args[1]
-            c0 = None
         elif name in ("aten.addmm", "aten.baddbmm"):
-            c0, a, b = args[0], args[1], args[2]
+            a, b = args[1], args[2]  # args[0], the added bias, is not a product operand
         elif name == "aten.convolution_backward":
             return self._conv_backward(name, args)
         else:

@@ -1,7 +1,6 @@
 """The default energy profile: published per-operation energies fitted to a transistor table (an estimate)."""
 import json
 
-import numpy as np
 import pytest
 from click.testing import CliRunner
 
