@@ -50,6 +50,18 @@ class LazyTable:
     def transistors(self, operation: str, fmt: str) -> int:
         return self.entry(operation, fmt).transistors
 
+    def weighted_toggles(self, operation: str, fmt: str) -> float:
+        """Transistor-weighted toggles per operation (switching TOs), under the profile's random operands."""
+        return self.entry(operation, fmt).mean_weighted_toggles
+
+    activity = ""  # the mode's own random operands
+    vectors = 20_000
+
+    @property
+    def timing(self):
+        """The profile's ``[timing]`` (est_seconds), or None."""
+        return getattr(self.profile, "timing", None)
+
     def entry(self, operation: str, fmt: str):
         full = self._parts.get((fmt, None))
         return (full or self._part(fmt, [operation])).entry(operation, fmt)
@@ -75,9 +87,9 @@ def _table_for(spec: str):
 
     if spec.endswith(".json") or Path(spec).is_file():
         return TransistorTable.load(spec)
-    from gatesim.hardware import load_hardware
+    from gatesim.hardware import default_profile, load_hardware
 
-    return LazyTable(load_hardware(spec))
+    return LazyTable(default_profile() if spec == "default" else load_hardware(spec))
 
 
 def table_description(table) -> dict:
@@ -135,20 +147,29 @@ def default_count(model, input_shape, level: str = "training", *, table: Any = "
 
 
 #: numbers a model counter's report may have beyond BOs and FLOPs, read by name where present
-EXTRA_COUNTS = ("bytes", "launches")
+EXTRA_COUNTS = ("bytes", "launches", "depth")
+#: numbers priced from the table: switching TOs (its toggles) and est_seconds (its profile's timing); floats
+PRICED_COUNTS = ("switching_tos", "est_seconds")
 
 
 def report_counts(report, table=None, describe: bool = True) -> dict:
-    """``flops``, ``bos`` (per operation), ``tos`` (priced with ``table``), and any of :data:`EXTRA_COUNTS` the
-    report has, over the report's own phases."""
+    """``flops``, ``bos`` (per operation), ``tos`` (priced with ``table``), any of :data:`EXTRA_COUNTS` the
+    report has, ``switching_tos`` where the table has toggles and ``est_seconds`` where it has a timing
+    (``table.timing``: a hardware profile's roofline), over the report's own phases."""
     phases = report.phases
     out: dict[str, Any] = {"flops": int(report.flops(phase=phases)), "bos": report.bos(phase=phases).to_dict()}
     for name in EXTRA_COUNTS:
         fn = getattr(report, name, None)
         if callable(fn):
-            out[name] = int(fn(phase=phases))
+            out[name] = int(fn(phases) if name == "depth" else fn(phase=phases))
+    timing = getattr(table, "timing", None)
+    if timing is not None and callable(getattr(report, "est_seconds", None)):
+        out["est_seconds"] = float(report.est_seconds(timing, phase=phases))
     if table is not None:
         out["tos"] = int(report.tos(table, phase=phases))
+        sw = report.switching_tos(table, phase=phases) if callable(getattr(report, "switching_tos", None)) else None
+        if sw is not None:
+            out["switching_tos"] = float(sw)
         if describe:
             out["table"] = table_description(table)
     if report.uncounted:
@@ -156,10 +177,13 @@ def report_counts(report, table=None, describe: bool = True) -> dict:
     return out
 
 
-def numeric_counts(c: dict) -> dict[str, int]:
-    """The additive numbers of a count as flat columns: ``tos``, ``flops``, ``bytes``, ``launches`` where present,
-    and ``bos.<operation>``. Missing TOs (no table) stay out."""
-    out = {k: int(v) for k, v in c.items() if k in ("tos", "flops", *EXTRA_COUNTS) and v is not None}
+def numeric_counts(c: dict) -> dict[str, int | float]:
+    """The additive numbers of a count as flat columns: ``tos``, ``flops``, ``bytes``, ``launches``, ``depth`` where
+    present (integers), ``switching_tos`` and ``est_seconds`` (floats), and ``bos.<operation>``. Missing TOs (no
+    table) stay out."""
+    out: dict[str, int | float] = {k: int(v) for k, v in c.items()
+                                   if k in ("tos", "flops", *EXTRA_COUNTS) and v is not None}
+    out.update({k: float(c[k]) for k in PRICED_COUNTS if c.get(k) is not None})
     for op, n in (c.get("bos") or {}).items():
         out[f"bos.{op}"] = int(n)
     return out
@@ -218,9 +242,16 @@ def optimizer_cost(count_fn: Callable, optimizer_factory: Callable, probe: int =
     p1, p2, p3 = step([probe]), step([2 * probe]), step([probe, probe])
     per_element, per_tensor, fixed = {}, {}, {}
     for k in p1:
-        a, rem = divmod(p2[k] - p1[k], probe)
-        b = p3[k] - p2[k]
-        c = p1[k] - a * probe - b
+        if isinstance(p1[k], float):  # priced columns (seconds, switching TOs): linear up to rounding
+            a, rem = (p2[k] - p1[k]) / probe, 0
+            b = p3[k] - p2[k]
+            c = p1[k] - a * probe - b
+            tol = 1e-9 * max(abs(p1[k]), abs(p2[k]), abs(p3[k]), 1e-300)
+            a, b, c = (0.0 if abs(v) <= tol else v for v in (a, b, c))
+        else:
+            a, rem = divmod(p2[k] - p1[k], probe)
+            b = p3[k] - p2[k]
+            c = p1[k] - a * probe - b
         if rem or min(a, b, c) < 0:
             raise CalibrationError(f"the optimizer step's {k} is not linear in the parameters "
                                    f"({p1[k]}, {p2[k]}, {p3[k]} for the probes)")

@@ -18,7 +18,9 @@ from .pen import ENERGY_UNIT, count_runs, default_pen_dir, load_splits
 
 UNIT = "a.u."
 #: columns the model counter may add; each joins TOs (and FLOPs) as a feature set where present
-TERMS = ("bytes", "switching_tos", "launches", "est_seconds")
+TERMS = ("bytes", "switching_tos", "launches", "est_seconds", "depth")
+#: what sets the time: joins each count + bytes set where the counter reports them
+TIME_TERMS = ("est_seconds", "launches")
 
 
 def pen_records(pen_dir: str | Path | None = None, *, table="paper", progress: bool = False,
@@ -44,12 +46,16 @@ def pen_records(pen_dir: str | Path | None = None, *, table="paper", progress: b
 
 
 def report_feature_sets(records: Sequence[dict]) -> list[tuple[str, ...]]:
-    """FLOPs, TOs, the BOs per operation, and TOs/FLOPs with each extra term the counter reports (bytes, ...)."""
+    """Each operation count alone (FLOPs, TOs, switching TOs), the BOs per operation, each count + bytes, and each
+    count + bytes + what sets the time (est_seconds, launches), as far as the counter reports them."""
     cols = numeric_columns(records)
-    sets: list[tuple[str, ...]] = [("flops",), ("tos",), tuple(c for c in cols if c.startswith("bos."))]
-    extra = [t for t in TERMS if t in cols]
-    if extra:
-        sets += [("flops", *[t for t in extra if t != "switching_tos"]), ("tos", *extra)]
+    counts = [c for c in ("flops", "tos", "switching_tos") if c in cols]
+    sets: list[tuple[str, ...]] = [(c,) for c in counts] + [tuple(c for c in cols if c.startswith("bos."))]
+    if "bytes" in cols:
+        sets += [(c, "bytes") for c in counts]
+        time = tuple(t for t in TIME_TERMS if t in cols)
+        if time:
+            sets += [(c, "bytes", *time) for c in counts]
     return [s for s in dict.fromkeys(sets) if s]
 
 

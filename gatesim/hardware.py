@@ -19,12 +19,19 @@
     mantissa_bits = 9                  # or significand_bits = 10 (hidden bit included)
                                        # a built-in's name (fp32, ...) also needs: override = true
 
+    [timing]                           # optional: roofline numbers for est_seconds (see gatesim.timing)
+    launch_seconds = 5e-6
+    memory_bytes_per_second = 1.5e12
+    matrix_ops_per_second = { bf16 = 312e12, fp32 = 19.5e12 }
+    vector_ops_per_second = { default = 19.5e12 }
+
 Built-in profiles live in ``gatesim/hardware/``: ``paper``, ``throughput``, ``edge-int8`` (paper mode),
 ``gpu-like`` (ieee mode).
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 from importlib import resources
 from pathlib import Path
 
@@ -34,6 +41,9 @@ from .hdl.importing import is_spec, parse_spec
 from .formats import BUILTIN_FORMATS, FormatError, NumberFormat, format_from_mapping, get_format
 from .tables import (DEFAULT_FORMATS, DEFAULT_LIBRARY, DEFAULT_MODE, MODES, ROLES, DesignSelection, TableError,
                      TransistorTable, build_table)
+
+if TYPE_CHECKING:
+    from .timing import Timing
 
 
 @dataclass(frozen=True)
@@ -48,6 +58,7 @@ class HardwareProfile:
     description: str = ""
     source: str = ""
     overrides: tuple[str, ...] = ()  # custom formats that replace a built-in of the same name (``override = true``)
+    timing: "Timing | None" = None  # [timing]: roofline numbers for est_seconds (gatesim.timing)
 
     def build_table(self, formats=None, **kwargs) -> TransistorTable:
         """The profile's transistor table, for its own formats or the given ones (names or
@@ -88,7 +99,7 @@ def load_hardware(spec: "str | Path") -> HardwareProfile:
 
 
 def profile_from_mapping(data: dict, source: str = "", base: Path | None = None) -> HardwareProfile:
-    unknown = set(data) - {"name", "description", "library", "mode", "formats", "custom_formats", "designs"}
+    unknown = set(data) - {"name", "description", "library", "mode", "formats", "custom_formats", "designs", "timing"}
     if unknown:
         raise TableError(f"hardware profile {source}: unknown key {sorted(unknown)[0]!r}")
     for key in ("name", "description", "library", "mode"):
@@ -137,8 +148,16 @@ def profile_from_mapping(data: dict, source: str = "", base: Path | None = None)
     from .library import load_library
 
     load_library(library)  # fail now, with the profile named, if it cannot be read
+    timing = None
+    if "timing" in data:
+        from .timing import TimingError, timing_from_mapping
+
+        try:
+            timing = timing_from_mapping(data["timing"], str(data.get("name", Path(source).stem)))
+        except TimingError as e:
+            raise TableError(f"hardware profile {source}: {e}") from None
     return HardwareProfile(str(data.get("name", Path(source).stem)), sel, library, mode, formats,
-                           str(data.get("description", "")), source, overrides)
+                           str(data.get("description", "")), source, overrides, timing)
 
 
 def _builtin_overrides(tables: dict, source: str) -> tuple[str, ...]:

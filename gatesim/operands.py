@@ -85,17 +85,22 @@ class Distribution:
             if self.name == "finite":
                 bits = _redraw_nonfinite(rng, bits, fmt)
             return _port_view(bits, width, fmt)
+        return _to_port(self.real(rng, n, width, fmt), width, fmt)
+
+    def real(self, rng: np.random.Generator, n: int, width: int, fmt: NumberFormat | None) -> np.ndarray:
+        """``n`` real values (float64) of a value distribution, for a ``width``-bit port of ``fmt`` (None: an
+        integer port; the default std depends on both)."""
         ps = dict(zip((p.name for p in DISTRIBUTIONS[self.name][0]), self.params))
         std = ps.get("std")
         if std is None:
             std = _default_sigma(width, fmt)
         if self.name == "lowbits" and fmt is None:
             b = min(int(ps["bits"]), width)
-            return _to_port(rng.integers(0, 1 << b, n, dtype=np.uint64).astype(np.float64), width, fmt)
+            return rng.integers(0, 1 << b, n, dtype=np.uint64).astype(np.float64)
         real = _REAL[self.name](rng, n, std, ps)
         if self.name == "lowbits":
             real = _round_significand(real, int(ps["bits"]))
-        return _to_port(real, width, fmt)
+        return real
 
 
 def _default_sigma(width: int, fmt: NumberFormat | None) -> float:

@@ -34,6 +34,7 @@ from .netlist import Netlist
 from .operands import parse_distribution
 from .optimization import optimize
 from .simulation import switching_activity
+from .activity import entry_operands, parse_activity
 from circuits.registry import DEFAULT_DESIGNS as _DEFAULT  # the roles' vocabulary lives with the designs
 
 #: the basic operations (BOs) a model is counted in
@@ -241,6 +242,7 @@ class TableEntry:
     mean_toggles: float
     mean_weighted_toggles: float
     components: dict
+    activity: str = ""  # the operands simulated (gatesim.activity); "" for the mode's random ones
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -272,6 +274,8 @@ def entry_from_dict(d) -> TableEntry:
             raise TableError(f"{where}: {name} must be a finite non-negative number, got {v!r}")
     if not isinstance(e.components, dict):
         raise TableError(f"{where}: components must be an object, got {e.components!r}")
+    if not isinstance(e.activity, str):
+        raise TableError(f"{where}: activity must be a string, got {e.activity!r}")
     return e
 
 
@@ -283,8 +287,9 @@ class TransistorTable:
     """
 
     def __init__(self, entries: Iterable[TableEntry], *, selection: dict | None = None, library: str = "",
-                 mode: str = "", formats: dict | None = None, vectors: int = 0, name: str = ""):
+                 mode: str = "", formats: dict | None = None, vectors: int = 0, name: str = "", activity: str = ""):
         self.entries = {(e.operation, e.format): e for e in entries}
+        self.activity = activity  # what the toggles were simulated under ("" : the mode's random operands)
         self.selection = selection or {}
         self.library = library
         self.mode = mode
@@ -314,6 +319,11 @@ class TransistorTable:
         """Transistors of one ``operation`` on format ``fmt``."""
         return self.entry(operation, fmt).transistors
 
+    def weighted_toggles(self, operation: str, fmt: str) -> float:
+        """Transistor-weighted toggles of one ``operation`` on ``fmt`` under the table's operands (its
+        ``activity``): what a switching TO counts."""
+        return self.entry(operation, fmt).mean_weighted_toggles
+
     @property
     def operations(self) -> list[str]:
         return [op for op in TABLE_OPERATIONS if any(o == op for o, _ in self.entries)]
@@ -335,6 +345,7 @@ class TransistorTable:
             "selection": self.selection,
             "formats": self.formats,
             "vectors": self.vectors,
+            "activity": self.activity,
             "entries": [e.to_dict() for e in self.entries.values()],
         }
 
@@ -352,7 +363,8 @@ class TransistorTable:
             raise TableError("malformed transistor table: 'entries' must be a list")
         entries = [entry_from_dict(e) for e in data["entries"]]
         return cls(entries, selection=data.get("selection"), library=data.get("library", ""), mode=data.get("mode", ""),
-                   formats=data.get("formats"), vectors=data.get("vectors", 0), name=data.get("name", ""))
+                   formats=data.get("formats"), vectors=data.get("vectors", 0), name=data.get("name", ""),
+                   activity=str(data.get("activity") or ""))
 
     @classmethod
     def load(cls, path) -> "TransistorTable":
@@ -366,11 +378,11 @@ class TransistorTable:
         buf = io.StringIO()
         w = csv.writer(buf, lineterminator="\n")
         w.writerow(["operation", "format", "transistors", "gates", "logic_depth", "mean_toggles", "mean_weighted_toggles",
-                    "components", "library", "mode"])
+                    "components", "library", "mode", "activity"])
         for e in self.entries.values():
             w.writerow([e.operation, e.format, e.transistors, e.gates, e.logic_depth, f"{e.mean_toggles:.3f}",
                         f"{e.mean_weighted_toggles:.3f}", "; ".join(_component_text(r, c) for r, c in e.components.items()),
-                        self.library, self.mode])
+                        self.library, self.mode, e.activity])
         return buf.getvalue()
 
     def __repr__(self) -> str:
@@ -441,9 +453,10 @@ def _design_sources(names) -> dict:
 
 
 def _entry_request(op, fmt: NumberFormat, sel: DesignSelection, lib: CellLibrary, mode: str, vectors: int,
-                   seed: int) -> dict:
+                   seed: int, activity: str = "") -> dict:
     """Everything that decides one entry (operation, format, designs and their parameters, plugin sources,
-    library, mode, vectors, seed, code version), as plain JSON."""
+    library, mode, vectors, seed, code version, and the operands' distribution or sampled data's digest when
+    not the mode's random ones), as plain JSON."""
     roles = MODE_ROLES.get(mode, {}).get(op, ROLES)
     designs = {r: sel.design(r) for r in roles}
     # designs named directly or as parameters (a multiplier's final adder, a root's multiplier)
@@ -453,6 +466,8 @@ def _entry_request(op, fmt: NumberFormat, sel: DesignSelection, lib: CellLibrary
         "op": op, "format": fmt.to_dict(), "designs": designs, "plugins": _design_sources(named), "library": lib.to_dict(),
         "mode": mode, "vectors": vectors, "seed": seed, "code": code_version(),
     }
+    if activity:  # the operands' distribution or the sampled data's digest
+        doc["activity"] = activity
     return json.loads(json.dumps(doc, sort_keys=True, default=str))
 
 
@@ -478,13 +493,15 @@ def _read_cached(path: Path, key: str, request: dict) -> "tuple[bool, TableEntry
 
 
 def build_entry(op: str, fmt: NumberFormat, sel: DesignSelection, lib: CellLibrary, mode: str = DEFAULT_MODE,
-                vectors: int = 20_000, seed: int = 0) -> TableEntry | None:
+                vectors: int = 20_000, seed: int = 0, activity=None) -> TableEntry | None:
     """Build, count and simulate one (operation, format); None where the mode has no unit for it.
 
     Switching activity: ``vectors`` operands per input port, seeded, uniformly random bits (the top bit
     set on a normalized significand port), or on a packed float port uniformly random finite values of
     its format (operand distribution ``finite``: every finite bit pattern equally likely, NaNs and
-    infinities never drawn; sign bit clear on a non-negative port, the operand of a square root)."""
+    infinities never drawn; sign bit clear on a non-negative port, the operand of a square root).
+    ``activity``: simulate under these operands instead (:func:`gatesim.activity.parse_activity`) where
+    they cover the entry."""
     fn = MODES.get(mode)
     if fn is None:
         raise TableError(f"unknown accounting mode {mode!r} (modes: {', '.join(MODES)})")
@@ -495,7 +512,11 @@ def build_entry(op: str, fmt: NumberFormat, sel: DesignSelection, lib: CellLibra
     counts = count(net, lib)
     rng = np.random.default_rng(seed)
     operands = {}
-    for port, bits in net.inputs.items():
+    act = parse_activity(activity)
+    used = act is not None and act.covers(op, fmt)
+    if used:
+        operands = entry_operands(comp, net, fmt, op, act, vectors, seed)
+    for port, bits in (net.inputs.items() if not used else ()):
         w = len(bits)
         if port in comp.floats:
             pfmt, nonnegative = comp.floats[port]
@@ -508,9 +529,10 @@ def build_entry(op: str, fmt: NumberFormat, sel: DesignSelection, lib: CellLibra
         if port in comp.normalized:
             vals = vals | (1 << (w - 1))
         operands[port] = vals
-    act = switching_activity(net, library=lib, **operands)
+    sim = switching_activity(net, library=lib, **operands)
     return TableEntry(op, fmt.name, counts.transistors, counts.gate_count, counts.logic_depth,
-                      round(act.mean_toggles, 6), round(act.mean_weighted_toggles, 6), comp.components)
+                      round(sim.mean_toggles, 6), round(sim.mean_weighted_toggles, 6), comp.components,
+                      act.label if used else "")
 
 
 def _random_values(rng, width: int, n: int) -> np.ndarray:
@@ -533,16 +555,20 @@ def build_table(
     cache: "bool | str | Path" = True,
     progress: bool | None = None,
     name: str = "",
+    activity=None,
 ) -> TransistorTable:
     """Build a :class:`TransistorTable` for every (operation, format) the mode supports.
 
     ``cache``: True for :func:`default_cache_dir`, a directory, or False. Each entry is cached as it
-    completes, so an interrupted build resumes where it stopped.
+    completes, so an interrupted build resumes where it stopped. ``activity``: the operands switching
+    activity is simulated under (:func:`gatesim.activity.parse_activity`: a distribution spec or sampled
+    streams; default the mode's random operands); part of each entry's cache key.
     """
     from tqdm import tqdm
 
     sel = selection or DesignSelection()
     lib = load_library(library)
+    act = parse_activity(activity)
     if mode not in MODES:
         raise TableError(f"unknown accounting mode {mode!r} (modes: {', '.join(MODES)})")
     fmts = [f if isinstance(f, NumberFormat) else get_format(f) for f in formats]
@@ -557,7 +583,8 @@ def build_table(
     jobs = [(op, f) for f in fmts for op in ops]
     show = sys.stderr.isatty() if progress is None else progress
     for op, f in tqdm(jobs, desc="transistor table", unit="entry", disable=not show, file=sys.stderr):
-        request = _entry_request(op, f, sel, lib, mode, vectors, seed)
+        covered = act is not None and act.covers(op, f)
+        request = _entry_request(op, f, sel, lib, mode, vectors, seed, act.key if covered else "")
         key = digest(request)[:32]
         path = cache_dir / f"{key}.json" if cache_dir else None
         if path is not None and path.exists():
@@ -568,7 +595,7 @@ def build_table(
                 continue
             print(f"warning: ignoring the cached {op} on {f.name} ({path}): {why}; rebuilding it", file=sys.stderr)
         try:
-            entry = build_entry(op, f, sel, lib, mode, vectors, seed)
+            entry = build_entry(op, f, sel, lib, mode, vectors, seed, act if covered else None)
         except DesignError as e:
             raise TableError(f"{op} on {f.name}: {e}") from None
         if entry is not None:
@@ -585,6 +612,7 @@ def build_table(
     return TransistorTable(
         entries, selection=sel.to_dict(), library=lib.name, mode=mode,
         formats={f.name: f.to_dict() for f in fmts}, vectors=vectors, name=name,
+        activity=act.label if act is not None else "",
     )
 
 

@@ -18,7 +18,7 @@ import click
 from .builtins import BUILTINS
 from .report import LEVEL_PHASES, CountingError, Report
 
-_BUILTIN_DEFAULT_SHAPES = {"paper-dnn": (64, 4), "paper-cnn": (64, 3, 256, 256)}
+_BUILTIN_DEFAULT_SHAPES = {"paper-dnn": (64, 4), "paper-cnn": (64, 3, 256, 256), "resnet18": (8, 3, 224, 224)}
 
 
 def parse_shape(text: str) -> tuple[int, ...]:
@@ -165,13 +165,14 @@ def run_estimate(model: str, input_shapes: tuple[tuple[int, ...], ...] = (), *, 
 
 
 def render(report: Report, output: str = "table", *, table=None, fmt: str | None = None,
-           per_layer: bool = True) -> str:
-    """The report as ``"table"`` (fvcore-like text), ``"json"`` or ``"csv"``."""
+           per_layer: bool = True, timing=None) -> str:
+    """The report as ``"table"`` (fvcore-like text), ``"json"`` or ``"csv"``; ``timing`` (a hardware profile's
+    :class:`gatesim.timing.Timing`) adds ``est_seconds``."""
     if output == "json":
-        return report.to_json(table=table, fmt=fmt, per_layer=per_layer)
+        return report.to_json(table=table, fmt=fmt, per_layer=per_layer, timing=timing)
     if output == "csv":
-        return report.to_csv(table=table, fmt=fmt, per_layer=per_layer).rstrip("\n")
-    return report.to_table(table=table, fmt=fmt, per_layer=per_layer)
+        return report.to_csv(table=table, fmt=fmt, per_layer=per_layer, timing=timing).rstrip("\n")
+    return report.to_table(table=table, fmt=fmt, per_layer=per_layer, timing=timing)
 
 
 @click.command("estimate")
@@ -215,7 +216,7 @@ def estimate(ctx, model, input_shapes, level, dtype, counter, loss, optimizer, r
              accumulate, quantize, config_only, strict, per_layer, as_json, as_csv, width, activation, layers, image):
     """Estimate basic operations (BOs), FLOPs, bytes moved and transistor operations of MODEL.
 
-    MODEL is a built-in (paper-dnn, paper-cnn), path/to/file.py:factory, package.module:attr, or a zoo model:
+    MODEL is a built-in (paper-dnn, paper-cnn, resnet18), path/to/file.py:factory, package.module:attr, or a zoo model:
     hf:MODEL_TYPE|hf:path/config.json|hf:org/name, torchvision:NAME, timm:NAME.
     """
     if as_json and as_csv:
@@ -266,7 +267,16 @@ def estimate(ctx, model, input_shapes, level, dtype, counter, loss, optimizer, r
         if table is None and callable(obj.get("transistor_table_for")):
             table = obj["transistor_table_for"](report.formats())  # every format the model's ops use
         text = render(report, "json" if as_json else "csv" if as_csv else "table", table=table, fmt=fmt,
-                      per_layer=per_layer)
+                      per_layer=per_layer, timing=obj.get("timing"))
+        annotate = obj.get("annotate")  # (report, table, fmt, timing) -> (JSON keys, text lines): the energy line
+        if annotate is not None and not as_csv:
+            keys, lines = annotate(report, table, fmt, obj.get("timing"))
+            if as_json:
+                import json
+
+                text = json.dumps({**json.loads(text), **keys}, indent=2)
+            elif lines:
+                text = text + "\n" + "\n".join(lines)
     except CountingError as e:
         raise click.ClickException(_line(e)) from None
     click.echo(text)

@@ -2,6 +2,7 @@
 the formats it computes in), FLOPs and bytes moved on the innermost running module and the phase."""
 from __future__ import annotations
 
+import itertools
 from typing import Any
 
 import torch
@@ -135,6 +136,39 @@ def _meta_retry(func, args, kwargs, error):
         return None
 
 
+#: prefix of the attribute a counted op's output tensors carry, one name per counter (a tensor that outlives a
+#: count, a parameter the optimizer updated, starts no chain in the next): (longest chain of launched ops ending
+#: in it over the step, the phase that wrote it, the longest such chain within that phase)
+DEPTH_ATTR = "_gatesim_depth"
+_COUNTERS = itertools.count()
+
+
+def _depth_of(x, phase: str, best: list, attr: str) -> None:
+    """Fold the depths of the tensors in ``x`` (a tensor or a list of them) into ``best = [step, in phase]``."""
+    if isinstance(x, torch.Tensor):
+        d = getattr(x, attr, None)
+        if d is not None:
+            if d[0] > best[0]:
+                best[0] = d[0]
+            if d[1] == phase and d[2] > best[1]:
+                best[1] = d[2]
+    elif isinstance(x, (list, tuple)):
+        for y in x:
+            if isinstance(y, (torch.Tensor, list, tuple)):
+                _depth_of(y, phase, best, attr)
+
+
+def _set_depth(x, value: tuple, attr: str) -> None:
+    if isinstance(x, torch.Tensor):
+        try:
+            setattr(x, attr, value)
+        except Exception:  # a tensor subclass that takes no attributes: its chain is not followed
+            pass
+    elif isinstance(x, (list, tuple)):
+        for y in x:
+            _set_depth(y, value, attr)
+
+
 class TraceCounter(TorchDispatchMode):
     """Counts BOs, FLOPs and bytes moved of every aten op run inside it into ``self.report``.
 
@@ -147,8 +181,11 @@ class TraceCounter(TorchDispatchMode):
 
     def __init__(self, recipes: "str | RecipeSet" = "default", *, model: nn.Module | None = None,
                  fmt: str | None = None, strict: bool = False, report: Report | None = None,
-                 flops: bool = True, accumulate: str | None = None, count_bytes: bool = True):
+                 flops: bool = True, accumulate: str | None = None, count_bytes: bool = True,
+                 depth_attr: str | None = None):
         super().__init__()
+        # a counter follows its own chains (one nested in another, or run after it, ignores the other's)
+        self.depth_attr = depth_attr or f"{DEPTH_ATTR}_{next(_COUNTERS)}"
         self.recipes = get_recipes(recipes)
         self.fmt = normalize_format(fmt) if fmt else None
         self.accumulate = normalize_format(accumulate) if accumulate else None
@@ -214,6 +251,20 @@ class TraceCounter(TorchDispatchMode):
         if f is None:
             f = self._fmt_cache[dt] = format_of(dt)
         return f
+
+    def chain(self, inputs, outputs, launches: int = 1) -> None:
+        """Sequential depth: ``outputs`` end a chain ``launches`` ops longer than the longest one ending in any of
+        ``inputs``; the report keeps the longest chains (:meth:`Report.depth`). Views pass ``launches=0``."""
+        best = [0, 0]
+        _depth_of(inputs, self.phase, best, self.depth_attr)
+        value = (best[0] + launches, self.phase, best[1] + launches)
+        _set_depth(outputs, value, self.depth_attr)
+        if launches:
+            r = self.report
+            if value[0] > r.depth_total:
+                r.depth_total = value[0]
+            if value[2] > r.depths.get(self.phase, 0):
+                r.depths[self.phase] = value[2]
 
     def accumulator(self, fmt: str) -> str:
         a = self._acc_cache.get(fmt)
@@ -283,19 +334,24 @@ class TraceCounter(TorchDispatchMode):
         report = self.report
         report.op_counts[name] += 1
         if recipe is FREE and not moves:
+            self.chain((args, tuple(kwargs.values())) if kwargs else args, out, 0)
             return out
+        self.chain((args, tuple(kwargs.values())) if kwargs else args, out)
         module = self.tracker.leaf(self.phase)
         fmt = self._format(args, out)
+        nbytes = 0
         if moves:
             if moves == 2:
                 read, written = 0, tensor_bytes(out)
             else:
                 read, written = self._bytes(args, kwargs, out)
+            nbytes = read + written
             rec = report.record(module, self.phase, fmt)
             rec.bytes_read += read
             rec.bytes_written += written
             if recipe is FREE:
                 rec.ops += 1
+                rec.costs[(False, 0, nbytes)] += 1
                 return out
         if recipe is None:
             if self.strict:
@@ -311,4 +367,6 @@ class TraceCounter(TorchDispatchMode):
             raise CountingError(f"recipe for {name} failed in module {module} during {self.phase}: "
                                 f"{type(e).__name__}: {e}") from e
         self._book(module, fmt, v, int(f), acc)
+        n = sum(p.total() for p in v.values()) if isinstance(v, dict) else v.total()
+        report.record(module, self.phase, fmt).costs[(acc, n, nbytes)] += 1
         return out

@@ -79,12 +79,15 @@ class RecurrentShortcut(TorchFunctionMode):
                 sample.forward.append(self._run(func, kind, x, tdim, t, hx, params, rest, sample, None))
         counter = self.counter
         module = counter.current_module()
-        _book(counter.report, sample.forward, steps, module, counter.phase)
+        depth = _book(counter.report, sample.forward, steps, module, counter.phase)
         shapes = [([steps if d is None else d for d in shape], dtype, order) for shape, dtype, order in sample.out_meta]
         tensors = [x, *hxs, *params]
         if not (torch.is_grad_enabled() and any(t.requires_grad for t in tensors)):
-            return tuple(_empty(counter, shapes, x.device))
-        return _Stand.apply(self, (func, kind, key, x, tdim, hx, params, rest, steps), shapes, *tensors)
+            out = tuple(_empty(counter, shapes, x.device))
+        else:
+            out = _Stand.apply(self, (func, kind, key, x, tdim, hx, params, rest, steps), shapes, *tensors)
+        counter.chain(tensors, out, depth)
+        return out
 
     def _run(self, func, kind, x, tdim, t, hx, params, rest, sample, grad_pattern):
         """Count the call at ``t`` steps: its forward, or (``grad_pattern`` given) its backward."""
@@ -146,8 +149,9 @@ def _empty(counter, shapes, device) -> list:
         counter.paused = False
 
 
-def _book(report: Report, samples: list[Report], steps: int, module: str, phase: str) -> None:
-    """Add c(steps) = c(2) + (steps - 2)(c(3) - c(2)) of every record, op count and uncounted op."""
+def _book(report: Report, samples: list[Report], steps: int, module: str, phase: str) -> int:
+    """Add c(steps) = c(2) + (steps - 2)(c(3) - c(2)) of every record, op count and uncounted op; return the
+    sequential depth of the call, extrapolated alike."""
     two, three = samples
     k = steps - 2
     for fmt in {f for (_, _, f) in two.records} | {f for (_, _, f) in three.records}:
@@ -159,6 +163,9 @@ def _book(report: Report, samples: list[Report], steps: int, module: str, phase:
             if name == "counts":
                 for i in range(6):
                     dst.counts[i] += k * (b.counts[i] - a.counts[i])
+            elif name == "costs":
+                for key in set(a.costs) | set(b.costs):
+                    dst.costs[key] += k * (b.costs[key] - a.costs[key])
             else:
                 setattr(dst, name, getattr(dst, name) + k * (getattr(b, name) - getattr(a, name)))
     for name in set(two.op_counts) | set(three.op_counts):
@@ -166,6 +173,8 @@ def _book(report: Report, samples: list[Report], steps: int, module: str, phase:
     for name in set(two.uncounted) | set(three.uncounted):
         report.uncounted[name] += two.uncounted[name] + k * (three.uncounted[name] - two.uncounted[name])
         report.uncounted_where.setdefault(name, (module, phase))
+    d2, d3 = (max(r.depths.values(), default=0) for r in (two, three))  # chains within the sampled pass
+    return d2 + k * (d3 - d2)
 
 
 def _sum_fmt(r: Report, fmt: str) -> Record:
@@ -199,11 +208,12 @@ class _Stand(torch.autograd.Function):
                 reports = sample.backward[pattern] = [shortcut._run(func, kind, x, tdim, t, hx, params, rest, sample,
                                                                     pattern) for t in (2, 3)]
         counter = shortcut.counter
-        _book(counter.report, reports, steps, counter.current_module(), counter.phase)
+        depth = _book(counter.report, reports, steps, counter.current_module(), counter.phase)
         counter.paused = True
         try:
             res = [torch.empty(s, dtype=d, device=dev) if ctx.needs_input_grad[3 + i] else None
                    for i, (s, d, dev) in enumerate(ctx.meta)]
         finally:
             counter.paused = False
+        counter.chain([g for g in grads if g is not None], [r for r in res if r is not None], depth)
         return (None, None, None, *res)
