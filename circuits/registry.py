@@ -31,10 +31,12 @@ puts Kogge-Stone adders in the FMA *and* in its multiplier's final adder.
 """
 from __future__ import annotations
 
+import contextlib
 import functools
 import importlib
 import importlib.util
 import inspect
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from importlib.metadata import entry_points
 from pathlib import Path
@@ -274,7 +276,7 @@ def build(name: str, width=None, **params) -> Netlist:
     size = d.size(width, params)
     d.check(size, params)
     try:
-        with gc_paused():
+        with gc_paused(), substitutions() as subs:
             net = d.builder(size, **params)
     except GatesimError:
         raise
@@ -285,6 +287,9 @@ def build(name: str, width=None, **params) -> Netlist:
         raise DesignError(f"{name}: the builder returned {type(net).__name__}, not a gatesim Netlist")
     net.graph["design"] = name
     net.graph["params"] = {"format": size.spec, **params} if d.sized_by == "format" else {"width": size, **params}
+    if subs:
+        net.graph["substitutions"] = subs
+    _note(subs)
     return net
 
 
@@ -335,6 +340,11 @@ def build_role(parent: str, role: str, choices: dict, width: int, **params) -> N
         raise DesignError(f"{parent}: {role} {name!r} is not a registered {kinds[0]} (its kind is {d.kind})")
     if d.sized_by != "width":
         raise DesignError(f"{parent}: {role} {name!r} is sized by a number format, not a width")
+    if d.kind == "imported" and width != d.max_width and role in DEFAULT_DESIGNS:
+        # an imported design has the one width of its file: elsewhere the role's default design fills in, noted
+        _note([{"inside": parent, "role": role, "chosen": name, "chosen_width": d.max_width, "width": width,
+                "used": DEFAULT_DESIGNS[role]}])
+        name, d = DEFAULT_DESIGNS[role], get(DEFAULT_DESIGNS[role])
     passed = {r: v for r, v in choices.items() if r != role and r in d.params}
     passed.update(params)
     try:
@@ -346,7 +356,33 @@ def build_role(parent: str, role: str, choices: dict, width: int, **params) -> N
         hash(key)
     except TypeError:
         raise DesignError(f"{parent}: {role} {name!r}: parameters must be plain values, got {passed}") from None
-    return _built(name, width, key, d.builder)
+    with substitutions():  # build() notes what it substitutes; the shared netlist keeps it for every later use
+        sub = _built(name, width, key, d.builder)
+    _note(sub.graph.get("substitutions", ()))
+    return sub
+
+
+_SUBSTITUTIONS: ContextVar["list | None"] = ContextVar("gatesim_substitutions", default=None)
+
+
+@contextlib.contextmanager
+def substitutions():
+    """Collect, while the block runs, every place where a role's imported design could not be used because
+    the part needs another width than its file's, and the role's default design (:data:`DEFAULT_DESIGNS`) was
+    built instead: a list of ``{"inside", "role", "chosen", "chosen_width", "width", "used"}`` (widths in
+    bits). A netlist :func:`build` returns keeps its own in ``net.graph["substitutions"]``."""
+    found: list = []
+    token = _SUBSTITUTIONS.set(found)
+    try:
+        yield found
+    finally:
+        _SUBSTITUTIONS.reset(token)
+
+
+def _note(items) -> None:
+    found = _SUBSTITUTIONS.get()
+    if found is not None:
+        found.extend(i for i in items if i not in found)
 
 
 @functools.lru_cache(maxsize=None)

@@ -243,6 +243,9 @@ class TableEntry:
     mean_weighted_toggles: float
     components: dict
     activity: str = ""  # the operands simulated (gatesim.activity); "" for the mode's random ones
+    # where an imported design could not fill its role (another width) and the role's default design did
+    # (circuits.registry.substitutions: {"inside", "role", "chosen", "chosen_width", "width", "used"})
+    substitutions: list = field(default_factory=list)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -385,6 +388,21 @@ class TransistorTable:
                         self.library, self.mode, e.activity])
         return buf.getvalue()
 
+    def substitution_notes(self) -> list[str]:
+        """One line per imported design that could not fill its role at some width (see
+        :class:`TableEntry`), naming the entries, the widths and the design used there instead."""
+        seen: dict = {}
+        for e in self.entries.values():
+            for s in e.substitutions:
+                k = (s["role"], s["chosen"], s["chosen_width"], s["used"])
+                widths, where = seen.setdefault(k, (set(), []))
+                widths.add(s["width"])
+                if f"{e.format} {e.operation}" not in where:
+                    where.append(f"{e.format} {e.operation}")
+        return [f"note: {role} {chosen} is {cw} bits wide; {used} filled the role at "
+                f"{', '.join(map(str, sorted(widths)))} bits ({', '.join(where)})"
+                for (role, chosen, cw, used), (widths, where) in seen.items()]
+
     def __repr__(self) -> str:
         return f"<TransistorTable {self.name or self.mode}: {len(self.entries)} entries, library {self.library!r}>"
 
@@ -505,7 +523,10 @@ def build_entry(op: str, fmt: NumberFormat, sel: DesignSelection, lib: CellLibra
     fn = MODES.get(mode)
     if fn is None:
         raise TableError(f"unknown accounting mode {mode!r} (modes: {', '.join(MODES)})")
-    comp = fn(op, fmt, sel)
+    from circuits.registry import substitutions
+
+    with substitutions() as subs:
+        comp = fn(op, fmt, sel)
     if comp is None:
         return None
     net = optimize(comp.net) if comp.optimized else comp.net
@@ -532,7 +553,7 @@ def build_entry(op: str, fmt: NumberFormat, sel: DesignSelection, lib: CellLibra
     sim = switching_activity(net, library=lib, **operands)
     return TableEntry(op, fmt.name, counts.transistors, counts.gate_count, counts.logic_depth,
                       round(sim.mean_toggles, 6), round(sim.mean_weighted_toggles, 6), comp.components,
-                      act.label if used else "")
+                      act.label if used else "", subs)
 
 
 def _random_values(rng, width: int, n: int) -> np.ndarray:

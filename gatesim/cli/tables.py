@@ -72,6 +72,8 @@ def table_cmd(hardware, adder, multiplier, divider, root, comparator, role_param
         text = tab.to_csv()
     else:
         text = _render_table(tab)
+    for line in tab.substitution_notes():
+        click.echo(line, err=True)
     _emit(text, output)
 
 
@@ -171,7 +173,10 @@ def _estimate_command() -> click.Command:
                                    dtype=kwargs.get("dtype") if kwargs.get("dtype") != "fp32" else None)
 
             def table_for(formats):
-                return prof.build_table(table_formats(list(formats), prof), activity=act)
+                tab = prof.build_table(table_formats(list(formats), prof), activity=act)
+                for line in tab.substitution_notes():
+                    click.echo(line, err=True)
+                return tab
 
             def reference_table():  # what the published energies are fitted to: the profile's units, own operands
                 from calibration.published import reference_formats
