@@ -346,6 +346,13 @@ def build_role(parent: str, role: str, choices: dict, width: int, **params) -> N
                 "used": DEFAULT_DESIGNS[role]}])
         name, d = DEFAULT_DESIGNS[role], get(DEFAULT_DESIGNS[role])
     passed = {r: v for r, v in choices.items() if r != role and r in d.params}
+    given = _ROLE_PARAMS.get().get(role, {})  # role_parameters(): the caller's settings for every part of this role
+    for k in given:
+        if k not in d.params:
+            allowed = ", ".join(d.params) or "none"
+            raise DesignError(f"{parent}: {role} {name!r} has no parameter {k!r}{did_you_mean(k, d.params)} "
+                              f"(allowed: {allowed})")
+    passed.update(given)
     passed.update(params)
     try:
         d.check(width, passed)
@@ -356,8 +363,9 @@ def build_role(parent: str, role: str, choices: dict, width: int, **params) -> N
         hash(key)
     except TypeError:
         raise DesignError(f"{parent}: {role} {name!r}: parameters must be plain values, got {passed}") from None
+    context = tuple(sorted((r, tuple(sorted(p.items()))) for r, p in _ROLE_PARAMS.get().items()))
     with substitutions():  # build() notes what it substitutes; the shared netlist keeps it for every later use
-        sub = _built(name, width, key, d.builder)
+        sub = _built(name, width, key, d.builder, context)
     _note(sub.graph.get("substitutions", ()))
     return sub
 
@@ -385,9 +393,26 @@ def _note(items) -> None:
         found.extend(i for i in items if i not in found)
 
 
+@contextlib.contextmanager
+def role_parameters(params: dict):
+    """Within the block, every part :func:`build_role` builds for a role gets that role's parameters
+    (``{"multiplier": {"adder": "kogge-stone-adder"}}``: every multiplier, at any depth, gets a Kogge-Stone
+    final adder, while the other adders stay as chosen). A parameter the role's design lacks is a
+    DesignError; a part's own settings (what its parent passes) win."""
+    token = _ROLE_PARAMS.set({r: dict(p) for r, p in params.items() if p})
+    try:
+        yield
+    finally:
+        _ROLE_PARAMS.reset(token)
+
+
+_ROLE_PARAMS: ContextVar[dict] = ContextVar("gatesim_role_parameters", default={})
+
+
 @functools.lru_cache(maxsize=None)
-def _built(name: str, width: int, params: tuple, builder) -> Netlist:
-    """One shared, frozen build per design, width, parameters and builder (a re-registered name builds afresh)."""
+def _built(name: str, width: int, params: tuple, builder, context: tuple = ()) -> Netlist:
+    """One shared, frozen build per design, width, parameters, builder (a re-registered name builds afresh)
+    and :func:`role_parameters` in force (they reach the parts inside)."""
     return nx.freeze(build(name, width, **dict(params)))
 
 

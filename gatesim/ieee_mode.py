@@ -22,10 +22,11 @@ fma        ``fp-fma`` (a * b + c, one rounding)   none
 Switching activity draws uniformly random finite values of the format for every packed operand (see
 :func:`gatesim.tables.build_entry`), non-negative ones for a square root.
 
-A unit takes one design per role and passes it down to every part inside, so the selection's
-per-role parameters reach a floating-point unit only where they repeat that choice (``multiplier =
-{ adder = "kogge-stone-adder" }`` beside ``adder = "kogge-stone-adder"``); any other one is an error
-rather than a silently ignored setting. Integer composites take them as the paper mode does.
+A unit takes one design per role and passes it down to every part inside; the selection's per-role
+parameters go with it to every part of that role at any depth (``--param multiplier.adder=kogge-stone-adder``:
+the significand multiplier and the square root's Newton-Raphson multipliers get Kogge-Stone final adders,
+while the unit's own adders stay ripple-carry); a parameter the role's design lacks is an error.
+Integer composites take them as the paper mode does.
 """
 from __future__ import annotations
 
@@ -34,7 +35,7 @@ from dataclasses import replace
 import circuits
 
 from .formats import NumberFormat
-from .tables import ROLES, Composite, DesignSelection, TableError, register_mode
+from .tables import Composite, DesignSelection, TableError, register_mode
 
 #: operation -> the floating-point unit performing it
 UNITS = {"add": "fp-adder", "sub": "fp-adder", "mul": "fp-multiplier", "div": "fp-divider", "root": "fp-sqrt",
@@ -49,17 +50,9 @@ IEEE_ROLES = {
 
 
 def unit_choices(unit: str, sel: DesignSelection) -> dict[str, str]:
-    """The selection's design for every role ``unit`` takes; a TableError for a per-role parameter the unit
-    cannot honour (one that is not the same role choice again)."""
-    roles = circuits.get(unit).roles
-    for role, params in sel.params.items():
-        for key, value in params.items():
-            if key in ROLES and value == getattr(sel, key):
-                continue  # the unit passes that choice down anyway
-            raise TableError(f"ieee mode: {unit} takes one design per role and passes it down, so the "
-                             f"{role} parameter {key}={value!r} cannot reach it (choose {key} for every role, "
-                             f"or use the paper mode)")
-    return {r: getattr(sel, r) for r in roles}
+    """The selection's design for every role ``unit`` takes (the per-role parameters reach the parts through
+    :func:`circuits.registry.role_parameters`, which :func:`gatesim.tables.build_entry` sets)."""
+    return {r: getattr(sel, r) for r in circuits.get(unit).roles}
 
 
 @register_mode("ieee", roles=IEEE_ROLES)

@@ -523,9 +523,9 @@ def build_entry(op: str, fmt: NumberFormat, sel: DesignSelection, lib: CellLibra
     fn = MODES.get(mode)
     if fn is None:
         raise TableError(f"unknown accounting mode {mode!r} (modes: {', '.join(MODES)})")
-    from circuits.registry import substitutions
+    from circuits.registry import role_parameters, substitutions
 
-    with substitutions() as subs:
+    with substitutions() as subs, role_parameters(sel.params):  # a role's parameters reach its parts at any depth
         comp = fn(op, fmt, sel)
     if comp is None:
         return None

@@ -114,18 +114,49 @@ def test_mode_roles_cover_the_units_and_invalidate_the_cache(tmp_path, monkeypat
     assert len(calls) == 6  # add and div normalize on the shifter; compare has none
 
 
-def test_role_parameters_that_cannot_reach_a_unit_are_errors():
-    ks = "kogge-stone-adder"
+def test_role_parameters_reach_every_part_of_their_role(monkeypatch):
+    """``--param multiplier.KEY=V`` reaches every multiplier inside every unit, at any depth (the fp8 square root's
+    Newton-Raphson multipliers too), with the role's default design or a chosen one, and nothing else."""
+    from dataclasses import replace
+
+    from circuits import registry
+
+    ks, calls = "kogge-stone-adder", []
+    booth = registry.get("booth-wallace-multiplier")
+
+    def spy(width, signed=False, adder="ripple-carry-adder"):  # a Booth-Wallace that says how it was built
+        calls.append((width, adder))
+        return booth.builder(width, signed=signed, adder=adder)
+
+    monkeypatch.setitem(registry._REGISTRY, booth.name, replace(booth, builder=spy))  # the default multiplier
+    registry._built.cache_clear()
+    tab = build_table(DesignSelection(params={"multiplier": {"adder": ks}}), formats=("fp8-e5m2",),
+                      operations=("mul", "root", "add"), **FAST)
+    assert {w for w, _ in calls} == {3, 8, 11, 13} and {a for _, a in calls} == {ks}, calls  # mul: 3 bits; root
+    plain = build_table(formats=("fp8-e5m2",), operations=("mul", "root", "add"), **FAST)
+    assert any(a == "ripple-carry-adder" for _, a in calls)
+    for op in ("mul", "root"):
+        assert tab.transistors(op, "fp8-e5m2") != plain.transistors(op, "fp8-e5m2"), op
+    assert tab.transistors("add", "fp8-e5m2") == plain.transistors("add", "fp8-e5m2")  # the unit's own adders stay
+    # a chosen design gets them the same way; repeating the role choice is what choosing adder everywhere gives
     same = DesignSelection(adder=ks, multiplier="dadda-multiplier", params={"multiplier": {"adder": ks}})
-    tab = build_table(same, formats=("fp8-e5m2",), operations=("mul",), **FAST)
-    assert tab.entry("mul", "fp8-e5m2").components["unit"]["multiplier"] == "dadda-multiplier"
-    assert tab.transistors("mul", "fp8-e5m2") == unit_transistors("fp-multiplier", "fp8-e5m2", adder=ks,
-                                                                   multiplier="dadda-multiplier")
+    assert build_table(same, formats=("fp8-e5m2",), operations=("mul",), **FAST).transistors("mul", "fp8-e5m2") == \
+        unit_transistors("fp-multiplier", "fp8-e5m2", adder=ks, multiplier="dadda-multiplier")
     other = DesignSelection(multiplier="dadda-multiplier", params={"multiplier": {"adder": ks}})
-    with pytest.raises(TableError, match="multiplier parameter adder='kogge-stone-adder' cannot reach it"):
-        build_table(other, formats=("fp8-e5m2",), operations=("mul",), **FAST)
+    assert build_table(other, formats=("fp8-e5m2",), operations=("mul",), **FAST).transistors("mul", "fp8-e5m2") \
+        not in (unit_transistors("fp-multiplier", "fp8-e5m2", multiplier="dadda-multiplier"),
+                unit_transistors("fp-multiplier", "fp8-e5m2", adder=ks, multiplier="dadda-multiplier"))
     # integer composites take them as the paper mode does
     assert build_table(other, formats=("int8",), operations=("mul",), **FAST).transistors("mul", "int8") > 0
+
+
+def test_role_parameter_the_design_lacks_is_one_line_error():
+    r = CliRunner().invoke(cli, ["table", "--param", "multiplier.radix=4", "--formats", "fp8-e4m3", "--operations",
+                                 "mul", "--no-cache"])
+    assert r.exit_code == 2 and r.output.strip() == ("Error: multiplier: booth-wallace-multiplier: unknown parameter "
+                                                     "'radix' (allowed: signed, adder)"), r.output
+    with pytest.raises(TableError, match="root: newton-raphson-sqrt: unknown parameter 'adderr'; did you mean 'adder'"):
+        DesignSelection(params={"root": {"adderr": "kogge-stone-adder"}}).check()
 
 
 def test_cli_default_mode_json_and_csv(tmp_path):
