@@ -66,6 +66,42 @@ def test_exhaustive_simulation_proves_small_designs():
     assert r.equal is False and r.method == "exhaustive"
 
 
+def _wrong_partial_product(net):
+    a3, b4 = net.inputs["a"][3], net.inputs["b"][4]
+    pp = next(v for v in net.successors(a3) if net.nodes[v]["gate"] == "AND2" and b4 in net.pred[v])
+    net.nodes[pp]["gate"] = "OR2"
+    net.invalidate()
+    return net
+
+
+def test_multipliers_past_exhaustive_are_equal_through_two_proofs():
+    """Beyond 10x10 bits (SAT takes minutes there) two multipliers are proven equal by proving each = a*b."""
+    a, b = circuits.build("booth-wallace-multiplier", 12), circuits.build("dadda-multiplier", 12)
+    r = equivalent(a, b)
+    assert r.equal is True and r.method == "prove" and r.detail.startswith("both proved p = a*b (mod 2^24)"), r.detail
+    sa, sb = (circuits.build(d, 12, signed=True) for d in ("booth-wallace-multiplier", "array-multiplier"))
+    r = equivalent(sa, sb, method="prove", vectors=0)
+    assert r.equal is True and "two's complement" in r.detail, r.detail
+    assert equivalent(sa, b, method="prove", vectors=0).equal is False  # signed against unsigned
+    bad = _wrong_partial_product(circuits.build("dadda-multiplier", 12))
+    r = equivalent(a, bad, vectors=0)
+    assert r.equal is False and r.method == "prove" and r.counterexample["differ"] == ["p"], r.detail
+    vec = {p: np.array([v], dtype=object) for p, v in r.counterexample["inputs"].items()}
+    assert int(simulate(a, **vec)["p"][0]) == r.counterexample["a"]["p"] != r.counterexample["b"]["p"] \
+        == int(simulate(bad, **vec)["p"][0])
+    assert "dadda" in r.detail or "is not p = a*b" in r.detail
+
+
+def test_prove_method_needs_multipliers_and_undecided_proofs_fall_back():
+    with pytest.raises(Exception, match="method prove compares multipliers"):
+        equivalent(circuits.build("ripple-carry-adder", 16), circuits.build("kogge-stone-adder", 16), method="prove")
+    a, b = circuits.build("booth-wallace-multiplier", 14), circuits.build("dadda-multiplier", 14)
+    r = equivalent(a, b, method="prove", timeout=1e-4, vectors=0)
+    assert r.equal is None and r.method == "prove"
+    r = equivalent(a, b, timeout=1e-4, vectors=0)  # auto: the proofs decide nothing in time, then ABC, undecided
+    assert r.equal is None and r.method == "abc" and "could not prove" in r.detail and "prove" in r.detail
+
+
 def test_undecided_within_the_time_limit():
     a, b = circuits.build("booth-wallace-multiplier", 14), circuits.build("dadda-multiplier", 14)
     r = equivalent(a, b, method="abc", timeout=1, vectors=0)

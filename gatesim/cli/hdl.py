@@ -71,8 +71,9 @@ def import_cmd(files, top, kind, use_abc, defines, include_dirs, no_cache, outpu
 @click.option("--a-param", "params_a", multiple=True, metavar="KEY=VALUE", help="Parameter of DESIGN_A (repeatable).")
 @click.option("--b-param", "params_b", multiple=True, metavar="KEY=VALUE", help="Parameter of DESIGN_B (repeatable).")
 @click.option("--raw", is_flag=True, help="Compare the netlists as built (default: optimized, as counted).")
-@click.option("--method", type=click.Choice(["auto", "exhaustive", "abc", "sat"]), default="auto", show_default=True,
-              help="auto: exhaustive simulation up to 2^20 input combinations, else ABC's &cec; sat: Yosys sat.")
+@click.option("--method", type=click.Choice(["auto", "exhaustive", "prove", "abc", "sat"]), default="auto",
+              show_default=True, help="auto: exhaustive simulation up to 2^20 input combinations, else for two "
+              "multipliers proofs of both against a*b (prove), else ABC's &cec; sat: Yosys sat.")
 @click.option("--timeout", type=float, default=60.0, show_default=True, help="Seconds the proof may take.")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 @click.pass_obj
