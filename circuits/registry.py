@@ -346,7 +346,7 @@ def build_role(parent: str, role: str, choices: dict, width: int, **params) -> N
                 "used": DEFAULT_DESIGNS[role]}])
         name, d = DEFAULT_DESIGNS[role], get(DEFAULT_DESIGNS[role])
     passed = {r: v for r, v in choices.items() if r != role and r in d.params}
-    given = _ROLE_PARAMS.get().get(role, {})  # role_parameters(): the caller's settings for every part of this role
+    given = (_ROLE_PARAMS.get() or {}).get(role, {})  # role_parameters(): the caller's settings for every part of this role
     for k in given:
         if k not in d.params:
             allowed = ", ".join(d.params) or "none"
@@ -363,7 +363,7 @@ def build_role(parent: str, role: str, choices: dict, width: int, **params) -> N
         hash(key)
     except TypeError:
         raise DesignError(f"{parent}: {role} {name!r}: parameters must be plain values, got {passed}") from None
-    context = tuple(sorted((r, tuple(sorted(p.items()))) for r, p in _ROLE_PARAMS.get().items()))
+    context = tuple(sorted((r, tuple(sorted(p.items()))) for r, p in (_ROLE_PARAMS.get() or {}).items()))
     with substitutions():  # build() notes what it substitutes; the shared netlist keeps it for every later use
         sub = _built(name, width, key, d.builder, context)
     _note(sub.graph.get("substitutions", ()))
@@ -406,7 +406,7 @@ def role_parameters(params: dict):
         _ROLE_PARAMS.reset(token)
 
 
-_ROLE_PARAMS: ContextVar[dict] = ContextVar("gatesim_role_parameters", default={})
+_ROLE_PARAMS: ContextVar["dict | None"] = ContextVar("gatesim_role_parameters", default=None)
 
 
 @functools.lru_cache(maxsize=None)

@@ -2,7 +2,6 @@
 24x24 `*`, a 32-bit `+`, a hand-written Booth multiplier) import, verify and count as Yosys does; exports come
 back gate for gate; RTL with state is refused; design specs work in circuits.build, tables and the CLI."""
 import json
-import re
 import shutil
 import subprocess
 
