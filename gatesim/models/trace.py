@@ -117,7 +117,8 @@ def prepare_model(model, device: str = "meta", dtype=None, fake_mode=None) -> nn
 
 def make_inputs(model: nn.Module, input_shape, input_dtype=None, dtype=None, device="meta") -> tuple:
     """Input tensors for ``input_shape`` (one shape or a list of shapes). Integer inputs (token ids) if
-    ``input_dtype`` is an integer dtype, or by default when the model's first layer is an ``nn.Embedding``."""
+    ``input_dtype`` is an integer dtype, or by default when the model's first layer is an ``nn.Embedding``.
+    Floating inputs on a real device hold standard normal values (seed 0), never uninitialized memory."""
     if input_shape and isinstance(input_shape[0], int):
         shapes = [tuple(input_shape)]
     else:
@@ -129,8 +130,11 @@ def make_inputs(model: nn.Module, input_shape, input_dtype=None, dtype=None, dev
     for s in shapes:
         if any((not isinstance(d, int)) or d < 1 for d in s):
             raise CountingError(f"input shape {s} must be positive integers")
-        if idt.is_floating_point:
+        if idt.is_floating_point and str(device) == "meta":
             out.append(torch.empty(s, dtype=idt, device=device))
+        elif idt.is_floating_point:  # real values: uninitialized memory may hold NaN (quantization observers fail)
+            values = torch.randn(s, generator=torch.Generator().manual_seed(0))
+            out.append(values.to(dtype=idt, device=device))
         else:
             out.append(torch.zeros(s, dtype=idt, device=device))
     return tuple(out)

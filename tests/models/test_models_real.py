@@ -116,6 +116,16 @@ def test_complex_arithmetic_is_priced_as_real_operations():
     assert fft == bo(mul=4, add=3, sub=3) * (n // 2 * 4)
 
 
+def test_real_inputs_hold_finite_values():
+    """Uninitialized CPU inputs could hold NaN, which made quantization observers fail now and then."""
+    from gatesim.models.trace import make_inputs
+
+    (x,) = make_inputs(nn.Linear(4, 2), (64, 4), device="cpu")
+    (y,) = make_inputs(nn.Linear(4, 2), (64, 4), device="cpu")
+    assert torch.isfinite(x).all() and x.std() > 0.5 and torch.equal(x, y)
+    assert make_inputs(nn.Linear(4, 2), (2, 4))[0].device.type == "meta"
+
+
 def test_int8_dynamic_quantized_linear():
     b, i, o = 4, 32, 8
     r = count(lambda: nn.Sequential(nn.Linear(i, o), nn.ReLU()), input_shape=(b, i), level="inference",
