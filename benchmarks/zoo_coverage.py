@@ -37,7 +37,9 @@ def _alarm(signum, frame):
 
 
 def hf_architectures(only=None) -> tuple[list[str], dict[str, str]]:
-    """(model types to try, {model type: why not tried})."""
+    """(model types to try, {model type: why not tried}). Every model type of the installed transformers is
+    tried unless its default configuration does not build, transformers has no model class for it (a
+    configuration-only type) or the class needs a package that is not installed."""
     from transformers.models.auto.configuration_auto import CONFIG_MAPPING
 
     from gatesim.models.zoo import hf_model_class
@@ -51,24 +53,43 @@ def hf_architectures(only=None) -> tuple[list[str], dict[str, str]]:
                 warnings.simplefilter("ignore")
                 config = CONFIG_MAPPING[mt]()
         except Exception as e:
-            skipped[mt] = f"default configuration does not build: {type(e).__name__}"
+            skipped[mt] = f"{DOES_NOT_BUILD}: {type(e).__name__}: {_line(e)}"
             continue
         try:
             cls = hf_model_class(config)
-            main = getattr(cls, "main_input_name", "input_ids")
+            cls.forward  # a placeholder class for a missing package raises ImportError here
         except ImportError as e:
-            skipped[mt] = f"needs a package not installed: {str(e).strip().splitlines()[0][:80]}"
+            skipped[mt] = f"{NEEDS_PACKAGE}: {_line(e) or str(e).strip().splitlines()[0][:120]}"
             continue
         except Exception:
-            skipped[mt] = "no model class (a configuration-only or sub-model type)"
-            continue
-        subs = [k for k in ("text_config", "vision_config", "audio_config", "speech_config", "image_config")
-                if getattr(config, k, None) is not None]
-        if len(subs) >= 2 or main not in ("input_ids", "pixel_values", "input_values", "input_features"):
-            skipped[mt] = f"multimodal or special inputs ({main}; {', '.join(subs) or 'no sub-configs'})"
+            skipped[mt] = NO_CLASS
             continue
         tried.append(mt)
     return tried, skipped
+
+
+DOES_NOT_BUILD = "default configuration does not build"
+NEEDS_PACKAGE = "needs a package not installed"
+NO_CLASS = "no model class in transformers (a configuration-only type)"
+
+
+def _line(e) -> str:
+    lines = [x for x in str(e).splitlines() if x.strip()]
+    return lines[0][:200] if lines else ""
+
+
+def hf_builds_unshrunk(name: str) -> str:
+    """'' if the model type's default configuration builds its model (on meta, all its layers), else why not."""
+    from gatesim.models.zoo import hf_config, hf_model_class
+
+    try:
+        config = hf_config(name, True)
+        cls = hf_model_class(config)
+        with torch.device("meta"):
+            cls._from_config(config)
+        return ""
+    except Exception as e:
+        return f"{type(e).__name__}: {_line(e)}"
 
 
 def torchvision_architectures(only=None):
@@ -115,56 +136,67 @@ def run_one(zoo, name, amp, timeout):
                     uncounted={}, seconds=timeout)
     except Exception as e:
         msg = str(e).splitlines()[0] if str(e) else ""
-        return dict(name=name, amp=amp, status="error", why=f"{type(e).__name__}: {msg[:300]}", device=None,
+        status = "error"
+        if zoo == "hf" and "from its configuration failed" in msg:
+            why = hf_builds_unshrunk(name)
+            if why:  # the library's own default configuration does not build: not the counter's failure
+                status, msg = "no-build", f"{DOES_NOT_BUILD}: {why}"
+        return dict(name=name, amp=amp, status=status, why=f"{type(e).__name__}: {msg[:300]}"
+                    if status == "error" else msg[:300], device=None,
                     uncounted={}, seconds=round(time.perf_counter() - t, 2),
                     trace=traceback.format_exc()[-2000:])
     finally:
         signal.alarm(0)
 
 
-def counter_failure(x: dict) -> bool:
-    """Whether a failed run is the counter's fault (an uncounted op, a recipe that failed, a fallback that was
-    refused or timed out) rather than the model's (it does not build, or needs inputs a generic step lacks)."""
-    if x["status"] == "uncounted":
-        return True
-    why = x["why"]
-    return any(s in why for s in ("recipe for", "needs real values", "timed out", "Timeout", "CountingError: no recipe"))
-
-
-def summarize(zoo: str, rows: list, skipped: dict, amps: list) -> None:
-    """Print "N of M architectures, zero uncounted ops" and the rest with why."""
-    ran = [r for r in rows if not any(x["status"] == "error" and not counter_failure(x) for x in r)]
+def summarize(zoo: str, rows: list, skipped: dict, amps: list) -> dict:
+    """Print "N of M architectures, zero uncounted ops" and every other architecture with why; M is every
+    architecture tried except those whose default configuration does not build (listed apart)."""
+    nobuild = [r for r in rows if any(x["status"] == "no-build" for x in r)]
+    ran = [r for r in rows if r not in nobuild]
     good = [r for r in ran if all(x["status"] == "ok" for x in r)]
     how = " and ".join("fp32" if a is None else a + " autocast" for a in amps)
     pct = 100 * len(good) / len(ran) if ran else 0.0
     print(f"{zoo}: {len(good)} of {len(ran)} architectures, zero uncounted ops ({pct:.1f}%; {how}; training step "
-          f"with AdamW); {len(rows) - len(ran)} more do not build or run with generic inputs (listed below)")
+          f"with AdamW); {len(nobuild)} more whose default configuration does not build")
     devices = Counter(x["device"] for r in good for x in r)
     print(f"  counted on: {', '.join(f'{d} {n}' for d, n in devices.most_common())}")
     missing = Counter()
-    for r in rows:
+    for r in ran:
         for x in r:
             if x["status"] != "ok":
-                kind = "COUNTER" if counter_failure(x) else "model/inputs"
-                print(f"  {x['name']} [{x['amp'] or 'fp32'}] ({kind}): {x['status']}: {x['why'][:240]}")
+                print(f"  FAILED {x['name']} [{x['amp'] or 'fp32'}]: {x['status']}: {x['why'][:300]}")
             for op in x["uncounted"]:
                 missing[op] += 1
     if missing:
         print("  uncounted ops by architectures: " + ", ".join(f"{k} {v}" for k, v in missing.most_common()))
+    for r in nobuild:
+        print(f"  does not build: {r[0]['name']}: {r[0]['why'][:300]}")
     for mt, why in sorted(skipped.items()):
         print(f"  not tried: {mt}: {why}")
+    return dict(counted=len(good), tried=len(ran), no_build=len(nobuild), skipped=len(skipped))
 
 
-def from_progress(path: str) -> None:
-    """Summaries from a --progress JSONL file (a run stopped part way counts what it finished)."""
+def read_progress(path: str) -> dict:
+    """{zoo: {name: {amp: result}}} from a --progress JSONL file; a later line for the same run wins."""
     by_zoo: dict = {}
-    for line in open(path):
-        x = json.loads(line)
-        by_zoo.setdefault(x["zoo"], {}).setdefault(x["name"], []).append(x)
-    for zoo, per in by_zoo.items():
-        amps = sorted({x["amp"] for r in per.values() for x in r}, key=lambda a: a or "")
-        rows = [r for r in per.values() if len(r) == len(amps)]
-        summarize(zoo, rows, {}, amps)
+    try:
+        lines = open(path).read().splitlines()
+    except FileNotFoundError:
+        return by_zoo
+    for line in lines:
+        if line.strip():
+            x = json.loads(line)
+            by_zoo.setdefault(x["zoo"], {}).setdefault(x["name"], {})[x["amp"]] = x
+    return by_zoo
+
+
+def from_progress(path: str, skipped: dict | None = None) -> None:
+    """Summaries from a --progress JSONL file (a run stopped part way counts what it finished)."""
+    for zoo, per in read_progress(path).items():
+        amps = sorted({a for r in per.values() for a in r}, key=lambda a: a or "")
+        rows = [[r[a] for a in amps] for r in per.values() if all(a in r for a in amps)]
+        summarize(zoo, rows, skipped or {}, amps)
 
 
 def main():
@@ -175,7 +207,9 @@ def main():
     ap.add_argument("--timeout", type=int, default=300, help="seconds per architecture and precision")
     ap.add_argument("--timm-count", type=int, default=60)
     ap.add_argument("--json", help="write every result to this JSON file")
-    ap.add_argument("--progress", type=argparse.FileType("a"), help="append each result to this JSONL file as it ends")
+    ap.add_argument("--progress", help="append each result to this JSONL file as it ends; architectures it already "
+                                       "holds are not run again (resume), unless --retry-failed and they failed")
+    ap.add_argument("--retry-failed", action="store_true", help="with --progress: run again what failed there")
     ap.add_argument("--from-progress", help="only summarize a --progress JSONL file")
     args = ap.parse_args()
     if args.from_progress:
@@ -200,13 +234,25 @@ def main():
         rows = []
         from tqdm import tqdm
 
+        done = read_progress(args.progress).get(zoo, {}) if args.progress else {}
+        log = open(args.progress, "a") if args.progress else None
         for name in tqdm(names, desc=zoo, file=sys.stderr):
-            per = [run_one(zoo, name, amp, args.timeout) for amp in amps]
+            old = done.get(name, {})
+            if all(a in old for a in amps) and not (args.retry_failed and any(
+                    old[a]["status"] != "ok" for a in amps)):
+                rows.append([old[a] for a in amps])
+                continue
+            per = []
+            for amp in amps:
+                if per and per[0]["status"] == "no-build":  # it will not build under autocast either
+                    per.append(dict(per[0], amp=amp))
+                else:
+                    per.append(run_one(zoo, name, amp, args.timeout))
             rows.append(per)
-            if args.progress:
+            if log:
                 for x in per:
-                    print(json.dumps({"zoo": zoo, **{k: v for k, v in x.items() if k != "trace"}}),
-                          file=args.progress, flush=True)
+                    print(json.dumps({"zoo": zoo, **{k: v for k, v in x.items() if k != "trace"}}), file=log,
+                          flush=True)
         summarize(zoo, rows, skipped, amps)
         results[zoo] = {"rows": rows, "skipped": skipped}
     if args.json:

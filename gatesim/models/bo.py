@@ -80,7 +80,9 @@ class BOVector:
 
     def __mul__(self, n):
         if isinstance(n, bool) or not isinstance(n, int):
-            return NotImplemented
+            if type(n).__name__ != "SymInt":  # a data-dependent size on fake tensors: its known value
+                return NotImplemented
+            n = int(n)
         return BOVector(*(a * n for a in self.as_tuple()))
 
     __rmul__ = __mul__

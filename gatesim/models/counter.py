@@ -107,6 +107,8 @@ def tensor_bytes(x) -> int:
     (a broadcast or expanded tensor is read from its storage once)."""
     if isinstance(x, torch.Tensor):
         n = x.numel() * x.element_size()
+        if type(n) is not int:  # a data-dependent size (fake tensors): its real or assumed value
+            n = int(n)
         if n and not x.is_contiguous():
             try:
                 n = min(n, x.untyped_storage().nbytes())

@@ -836,6 +836,7 @@ FREE_OPS = [
     "_index_put_impl", "pixel_shuffle", "pixel_unshuffle", "native_channel_shuffle", "channel_shuffle",
     "reflection_pad1d", "reflection_pad2d", "reflection_pad3d", "replication_pad1d", "replication_pad2d",
     "replication_pad3d", "im2col", "view_as_real", "view_as_complex", "index_copy", "index_fill", "masked_scatter",
+    "masked_scatter_backward",
     "take", "take_along_dim", "diag_embed", "unfold", "_unsafe_masked_index", "diag", "block_diag", "tile",
     "repeat_interleave", "split_copy", "unbind_copy", "slice_copy", "select_copy", "alias_copy", "detach_copy",
     "col_indices", "crow_indices", "values", "_copy_from", "_copy_from_and_resize", "unfold_backward",

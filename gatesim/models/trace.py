@@ -88,15 +88,17 @@ def prepare_model(model, device: str = "meta", dtype=None, fake_mode=None) -> nn
                     with fake_mode:
                         m = model()
                 except Exception as e:
-                    if not needs_real_values(e):
-                        raise
-                    # an initializer reads values (timm's do): build on meta, then give it fake CPU storage
-                    # (fake tensors never show values, so none are lost)
-                    with torch.device("meta"):
-                        m = model()
-                    if isinstance(m, nn.Module):
-                        with fake_mode:
-                            m = m.to_empty(device="cpu")
+                    # an initializer reads values (timm's do) or a module converts a fake parameter in place
+                    # (``.to(dtype)`` cannot swap one): build on meta, then give it fake CPU storage (fake tensors
+                    # never show values, so none are lost)
+                    try:
+                        with torch.device("meta"):
+                            m = model()
+                        if isinstance(m, nn.Module):
+                            with fake_mode:
+                                m = m.to_empty(device="cpu")
+                    except Exception:
+                        raise e from None
             else:
                 with torch.device(device):
                     m = model()
@@ -341,15 +343,22 @@ def _count_once(model, inputs, *, input_shape, input_dtype, target, level, loss,
     rs = get_recipes(recipes)
     fake_mode = None
     if device == "fake":
-        from torch._subclasses.fake_tensor import FakeTensorMode
+        from .fakemode import make_fake_mode
 
-        fake_mode = FakeTensorMode(allow_non_fake_inputs=True)
+        fake_mode = make_fake_mode()
     m = prepare_model(model, device, dtype, fake_mode)
     if quantize:
         m = _quantize(m, quantize)
+    if fake_mode is not None:
+        from .fakemode import propagate_input_values
+
+        propagate_input_values(fake_mode)  # inputs and what they alone decide keep real values
     dev = "cpu" if device == "fake" else device
+    from .fakemode import fake_step
+
+    settings = fake_step(fake_mode) if fake_mode is not None else contextlib.nullcontext()
     with (fake_mode if fake_mode is not None else contextlib.nullcontext()), warnings.catch_warnings(), \
-            _quiet_fake_tensor_log():
+            _quiet_fake_tensor_log(), settings as real_values:
         warnings.filterwarnings("ignore", message=".*data pointer of FakeTensor.*")
         if callable(inputs) and not isinstance(inputs, torch.Tensor):
             try:
@@ -422,4 +431,8 @@ def _count_once(model, inputs, *, input_shape, input_dtype, target, level, loss,
             where = counter.current_module()
             msg = str(e).splitlines()[0] if str(e) else ""
             raise CountingError(f"{counter.phase} failed in module {where}: {type(e).__name__}: {msg}") from e
+        if real_values is not None and real_values.assumed:
+            report.notes.append("selections the parameters decide keep every candidate (nonzero: every index, "
+                                "NMS: every box; other data-dependent sizes at their upper bound): " +
+                                ", ".join(f"{k} x{v}" for k, v in sorted(real_values.assumed.items())))
     return report

@@ -91,7 +91,7 @@ def load_zoo_model(spec: str, *, config_only: bool = False, layers: int | None =
 # ------------------------------------------------------------------------------------------------
 #: task heads tried in order when a configuration names no architecture
 HF_TASKS = ("CAUSAL_LM", "MASKED_LM", "SEQ_TO_SEQ_CAUSAL_LM", "IMAGE_CLASSIFICATION", "AUDIO_CLASSIFICATION", "CTC",
-            "SPEECH_SEQ_2_SEQ", "")
+            "SPEECH_SEQ_2_SEQ", "IMAGE_TEXT_TO_TEXT", "MULTIMODAL_LM", "")
 _LAYER_KEYS = ("num_hidden_layers", "num_layers", "n_layer", "n_layers", "encoder_layers", "decoder_layers",
                "num_decoder_layers", "num_encoder_layers")
 
@@ -127,6 +127,9 @@ def hf_config(name: str, config_only: bool = False):
 
 
 def hf_model_class(config):
+    """The class to build: the configuration's ``architectures[0]``, else the first task head of
+    :data:`HF_TASKS` the model type has, else any other auto mapping's class for it, else the class named
+    after the configuration's (``AlignTextConfig`` -> ``AlignTextModel``: sub-model types no auto mapping lists)."""
     import transformers
     from transformers.models.auto import modeling_auto
 
@@ -135,84 +138,90 @@ def hf_model_class(config):
         if cls is not None:
             return cls
     mt = config.model_type
-    for task in HF_TASKS:
-        mapping = getattr(modeling_auto, f"MODEL_FOR_{task}_MAPPING_NAMES" if task else "MODEL_MAPPING_NAMES", {})
-        cls_name = mapping.get(mt)
-        if isinstance(cls_name, (list, tuple)):
-            cls_name = cls_name[0]
+    tasks = list(HF_TASKS)
+    if getattr(config, "is_encoder_decoder", False):  # the whole model, not its decoder as a causal LM
+        tasks = ["SEQ_TO_SEQ_CAUSAL_LM", "SPEECH_SEQ_2_SEQ"] + tasks
+    elif sum(getattr(config, k, None) is not None for k in ("text_config", "vision_config", "audio_config")) >= 2:
+        tasks = ["IMAGE_TEXT_TO_TEXT", "MULTIMODAL_LM", "CAUSAL_LM", ""] + tasks  # both towers, not one
+    first = [f"MODEL_FOR_{t}_MAPPING_NAMES" if t else "MODEL_MAPPING_NAMES" for t in dict.fromkeys(tasks)]
+    rest = sorted(n for n in dir(modeling_auto) if n.startswith("MODEL_FOR_") and n.endswith("_MAPPING_NAMES")
+                  and n not in first)
+    names = []
+    for mapping in first + rest:
+        cls_name = getattr(modeling_auto, mapping, {}).get(mt)
+        names += list(cls_name) if isinstance(cls_name, (list, tuple)) else [cls_name]
+    stem = type(config).__name__.removesuffix("Config")
+    names += [stem + "Model", stem + "ForCausalLM", stem]
+    for cls_name in names:
         cls = getattr(transformers, cls_name, None) if cls_name else None
-        if cls is not None:
+        if isinstance(cls, type) and hasattr(cls, "_from_config"):
             return cls
     raise ZooError(f"hf: no model class for model type {mt!r}")
 
 
 def _shrink(config, layers: int) -> None:
-    for cfg in [config] + [getattr(config, k) for k in ("text_config", "vision_config", "audio_config",
-                                                         "encoder", "decoder") if hasattr(config, k)]:
-        if cfg is None or isinstance(cfg, dict) or isinstance(getattr(cfg, "depths", None), (list, tuple)):
-            continue  # a hierarchical model (ConvNeXt, Swin): its "layers" are stages whose widths differ
+    """Cut every layer count above ``layers`` down to it, with the per-layer lists that go with it
+    (``layer_types``...): hierarchical models (ConvNeXt, Swin: their "layers" are stages) keep theirs."""
+    from .hf_inputs import sub_configs
+
+    for cfg in sub_configs(config):
+        if isinstance(getattr(cfg, "depths", None), (list, tuple)):
+            continue
         for key in _LAYER_KEYS:
             v = getattr(cfg, key, None)
-            if isinstance(v, int) and v > layers:
+            if isinstance(v, int) and not isinstance(v, bool) and v > layers:
                 setattr(cfg, key, layers)
+                for k, lst in list(vars(cfg).items()):
+                    if isinstance(lst, (list, tuple)) and len(lst) == v and ("layer" in k or "type" in k):
+                        setattr(cfg, k, type(lst)(lst[:layers]))
 
 
-def _hf_default_shape(config, main: str) -> tuple:
-    if main == "pixel_values":
-        size = getattr(config, "image_size", 224)
-        size = size[0] if isinstance(size, (list, tuple)) else size
-        return (1, getattr(config, "num_channels", 3), int(size), int(size))
-    if main == "input_values":
-        return (1, 16000)
-    if main == "input_features":
-        mels = getattr(config, "num_mel_bins", None) or getattr(config, "feature_size", 80)
-        frames = 2 * getattr(config, "max_source_positions", 1500)
-        if getattr(config, "model_type", "") in ("speech_to_text",):
-            return (1, 128, getattr(config, "input_feat_per_channel", 80) * getattr(config, "input_channels", 1))
-        return (1, int(mels), int(frames))
-    seq = 128
-    for key in ("max_position_embeddings", "n_positions", "max_seq_len"):
-        v = getattr(config, key, None)
-        if isinstance(v, int) and 8 <= v < seq:
-            seq = v
-    return (1, seq)
+class _NoChecks:
+    """Forward hooks that switch transformers' runtime checks off during a forward (``torch_compilable_check``:
+    they only validate, and on meta tensors they would ask for values; TRANSFORMERS_DISABLE_TORCH_CHECK)."""
+
+    def __init__(self):
+        self.saved: list = []
+
+    def pre(self, module, args):
+        import os
+
+        self.saved.append(os.environ.get("TRANSFORMERS_DISABLE_TORCH_CHECK"))
+        os.environ["TRANSFORMERS_DISABLE_TORCH_CHECK"] = "1"
+
+    def post(self, module, args, out):
+        import os
+
+        old = self.saved.pop() if self.saved else None
+        if old is None:
+            os.environ.pop("TRANSFORMERS_DISABLE_TORCH_CHECK", None)
+        else:
+            os.environ["TRANSFORMERS_DISABLE_TORCH_CHECK"] = old
 
 
 def _hf(spec: str, name: str, config_only: bool, layers: int | None) -> ZooModel:
+    from .hf_inputs import HFInputs
+
     config = hf_config(name, config_only)
     if layers:
         _shrink(config, layers)
     if hasattr(config, "use_cache"):
         config.use_cache = False
     cls = hf_model_class(config)
-    main = getattr(cls, "main_input_name", "input_ids")
+    inputs = HFInputs(config, cls, getattr(config, "model_type", name))
 
     def factory():
         try:
-            return cls._from_config(config)
+            model = cls._from_config(config)
         except Exception as e:
             raise ZooError(f"{spec}: building {cls.__name__} from its configuration failed: {type(e).__name__}: "
                            f"{str(e).splitlines()[0] if str(e) else ''}") from e
+        hooks = _NoChecks()
+        model.register_forward_pre_hook(hooks.pre)
+        model.register_forward_hook(hooks.post, always_call=True)
+        return model
 
-    encdec = bool(getattr(config, "is_encoder_decoder", False))
-    vocab = getattr(config, "vocab_size", None) or getattr(getattr(config, "text_config", None), "vocab_size", None)
-
-    def make_inputs(model, device, shape):
-        if main in ("input_ids", "decoder_input_ids"):
-            hi = max(int(vocab or 2) - 1, 4)
-            ids = torch.randint(3, hi, shape, generator=torch.Generator().manual_seed(0)).to(device)
-            out = {"input_ids": ids}
-            if encdec:
-                out["decoder_input_ids"] = ids.clone()
-            return out
-        x = torch.randn(shape, generator=torch.Generator().manual_seed(0)).to(device)
-        out = {main: x}
-        if encdec:
-            dec = getattr(config, "decoder_start_token_id", None) or 1
-            out["decoder_input_ids"] = torch.full((shape[0], 4), int(dec), dtype=torch.long).to(device)
-        return out
-
-    return ZooModel(spec, factory, make_inputs, _hf_default_shape(config, main), task=cls.__name__)
+    return ZooModel(spec, factory, inputs, inputs.default_shape(), task=cls.__name__)
 
 
 # ------------------------------------------------------------------------------------------------

@@ -1,0 +1,166 @@
+"""Fake tensors that keep the values of what the inputs alone determine.
+
+The counter's ``fake`` device runs a step under ``FakeTensorMode`` with a shape environment and torch's
+real-tensor propagation switched on *after* the model is built: the model's parameters and buffers are fake
+(no memory, no values), the inputs are made real, and every op whose tensor arguments all carry real values
+(token ids, attention masks, position ids, image grids, ``torch.arange``) is also run for real beside its fake
+kernel. So a step that branches on, or sizes a tensor from, a value the inputs decide (``.item()`` of a
+position id, ``nonzero`` of an image-token mask, the patches of an image grid) runs with the true value and
+costs only the memory of those small integer tensors; anything that touches a parameter stays fake.
+
+A size that depends on the parameters' values (expert routing, non-maximum suppression) has no real value; it
+is an unbacked symbol, and :class:`AssumedSizes` gives it a documented assumption, recorded in the report.
+"""
+from __future__ import annotations
+
+import contextlib
+from collections import Counter
+
+import torch
+from torch.utils import _pytree as pytree
+from torch.overrides import TorchFunctionMode
+from torch.utils._python_dispatch import TorchDispatchMode, _disable_current_modes
+
+
+_SCALAR = (torch.ops.aten._local_scalar_dense.default,)
+
+
+def is_fake(x) -> bool:
+    return type(x).__name__ == "FakeTensor"
+
+
+def make_fake_mode():
+    """A ``FakeTensorMode`` with a shape environment (static shapes: only data-dependent sizes are symbols)."""
+    from torch._subclasses.fake_tensor import FakeTensorMode
+    from torch.fx.experimental.symbolic_shapes import ShapeEnv
+
+    return FakeTensorMode(allow_non_fake_inputs=True, shape_env=ShapeEnv(), static_shapes=True)
+
+
+def propagate_input_values(mode) -> None:
+    """From now on, run ops whose tensor arguments all hold real values for real too (inputs, and tensors made
+    inside ``forward`` from no tensor), beside their fake kernels. Call after the model is built: a parameter
+    made under propagation would be allocated for real."""
+    mode.propagate_real_tensors = True
+    conv = mode.fake_tensor_converter.meta_converter
+    conv.copy_data = conv.describer.copy_data = True
+    mode.cache_enabled = False
+
+
+@contextlib.contextmanager
+def propagation_settings():
+    """While a step runs: where a fake kernel disagrees with the real one on a propagated value (``prims.sum``
+    of integers: int32 fake, int64 real), the real one decides; guards that real values resolve are not
+    logged."""
+    import logging
+
+    import torch._functorch.config as fconfig
+
+    log = logging.getLogger("torch.fx.experimental.symbolic_shapes")
+    level = log.level
+    log.setLevel(logging.ERROR)
+    try:
+        with fconfig.patch(generate_fake_kernels_from_real_mismatches=True):
+            yield
+    finally:
+        log.setLevel(level)
+
+
+class RealValues(TorchDispatchMode):
+    """Between the counter and the fake mode: an op whose result depends on values (``.item()``, ``nonzero``,
+    ``unique``, ``equal``...) whose arguments all carry real values gets the real result, as a plain number or
+    a fake tensor of concrete shape that carries it, instead of an unbacked symbol that model code could not
+    hash, slice by or branch on."""
+
+    def __init__(self, mode):
+        super().__init__()
+        self.mode = mode
+        self.assumed: Counter = Counter()  # op name -> data-dependent sizes given their upper bound
+
+    def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+        kwargs = kwargs or {}
+        flat = [a for a in pytree.tree_leaves((args, kwargs)) if isinstance(a, torch.Tensor)]
+        real = all(not is_fake(a) or a.real_tensor is not None for a in flat)
+        dependent = func in _SCALAR or _data_dependent(func)
+        if dependent and flat and real and all(not is_fake(a) or a.constant is None for a in flat):
+            vals = pytree.tree_map(lambda a: a.real_tensor if isinstance(a, torch.Tensor) and is_fake(a) else a,
+                                   (args, kwargs))
+            with _disable_current_modes():
+                out = func(*vals[0], **vals[1])
+            return pytree.tree_map(lambda t: self.mode.from_tensor(t, static_shapes=True)
+                                   if isinstance(t, torch.Tensor) else t, out)
+        # only an op whose arguments all hold real values (or a factory called by the model) runs for real: not
+        # the factories inside the decomposition of an op on parameters (a cast allocates its output)
+        name = str(getattr(func, "overloadpacket", func))
+        if name in _KEEP_ALL and flat and not real:
+            # a selection the parameters decide keeps every candidate: every index of the mask, every box
+            self.assumed[name] += 1
+            return self.mode.from_tensor(_KEEP_ALL[name](args), static_shapes=True)
+        mode = self.mode
+        mode.propagate_real_tensors = real
+        try:
+            out = func(*args, **kwargs)
+        finally:
+            mode.propagate_real_tensors = True
+        if dependent and func not in _SCALAR:
+            self._assume(func, args, kwargs, out)
+        return out
+
+    def _assume(self, func, args, kwargs, out) -> None:
+        """Give each new data-dependent size of ``out`` (no real value: it depends on the parameters) its upper
+        bound: every candidate kept (all elements nonzero, NMS keeps every box, all values unique)."""
+        env = self.mode.shape_env
+        known = env.real_tensor_prop_unbacked_vals
+        bound = max((int(a.numel()) for a in pytree.tree_leaves((args, kwargs)) if isinstance(a, torch.Tensor)),
+                    default=0)
+        for t in pytree.tree_leaves(out):
+            sizes = t.shape if isinstance(t, torch.Tensor) else [t] if isinstance(t, torch.SymInt) else []
+            for s in sizes:
+                if isinstance(s, torch.SymInt) and s.node.expr.is_Symbol and s.node.expr not in known:
+                    env.set_real_tensor_prop_unbacked_vals(s.node.expr, bound)
+                    self.assumed[str(getattr(func, "overloadpacket", func))] += 1
+
+
+def _all_indices(args) -> torch.Tensor:
+    shape = tuple(int(d) for d in args[0].shape)
+    return torch.ones(shape, dtype=torch.bool).nonzero()
+
+
+#: selections whose result, when the parameters decide it, is assumed to keep every candidate (a real value)
+_KEEP_ALL = {
+    "aten.nonzero": _all_indices,
+    "aten.argwhere": _all_indices,
+    "torchvision.nms": lambda args: torch.arange(int(args[0].shape[0])),
+}
+
+#: data-dependent ops outside aten (their fake kernels make a dynamic size)
+_DEPENDENT_NAMES = frozenset({"torchvision.nms"})
+
+
+def _data_dependent(func) -> bool:
+    tags = getattr(func, "tags", ())
+    return (torch.Tag.dynamic_output_shape in tags or torch.Tag.data_dependent_output in tags
+            or str(getattr(func, "overloadpacket", "")) in _DEPENDENT_NAMES)
+
+
+class _TensorsFromValues(TorchFunctionMode):
+    """``torch.tensor([...])`` of fake tensors that carry real values (a list of per-sample offsets) reads the
+    values, which fake tensors do not hold in memory: give it the real ones."""
+
+    def __torch_function__(self, func, types, args=(), kwargs=None):
+        kwargs = kwargs or {}
+        if func in (torch.tensor, torch.as_tensor) and args and isinstance(args[0], (list, tuple)):
+            leaves = pytree.tree_leaves(args[0])
+            if any(isinstance(x, torch.Tensor) and is_fake(x) for x in leaves) and all(
+                    not isinstance(x, torch.Tensor) or (is_fake(x) and x.real_tensor is not None) for x in leaves):
+                data = pytree.tree_map(lambda x: x.real_tensor.item() if isinstance(x, torch.Tensor) else x, args[0])
+                args = (data,) + tuple(args[1:])
+        return func(*args, **kwargs)
+
+
+@contextlib.contextmanager
+def fake_step(mode):
+    """Inside ``mode``: the settings and the :class:`RealValues` layer a counted step on it runs under (yielded:
+    its ``assumed`` counts go in the report)."""
+    with propagation_settings(), RealValues(mode) as rv, _TensorsFromValues():
+        yield rv

@@ -1,0 +1,384 @@
+"""Inputs for a transformers model, built from its configuration and its ``forward`` signature.
+
+A model is fed what it needs, the way its processor would feed it, with no download:
+
+* token ids (``input_ids``: random ids of the vocabulary, never a special token), and ``decoder_input_ids``
+  for encoder-decoders; layout models get valid ``bbox`` boxes;
+* images through the model type's own image processor (its defaults: ``pixel_values`` in the layout the
+  model takes, with ``image_grid_thw``, ``pixel_attention_mask``, ``image_sizes``... where it makes them),
+  sized from the configuration (``image_size``, ``num_channels``) when the model takes plain NCHW images;
+* audio through the model type's feature extractor (``input_features`` / ``input_values`` of one second of
+  noise at its sampling rate, with the masks it makes);
+* a multimodal model's placeholders: as many image (or audio) tokens in ``input_ids`` as its vision (audio)
+  tower returns features for the images made above (counted on the model itself, before counting starts),
+  between the vision start/end tokens where the configuration has them;
+* any other required argument the signature names that these cover (a vision tower's ``hidden_states`` and
+  ``grid_thw`` are the patches and grid its processor makes).
+
+The result is a dict of keyword tensors for :func:`gatesim.models.count` (``inputs=f(model, device)``).
+"""
+from __future__ import annotations
+
+import inspect
+from typing import Any
+
+import numpy as np
+import torch
+
+#: configuration attributes that hold a token id the text must not contain by accident
+_SPECIAL = ("_token_id", "_token_index", "_token_ids")
+#: the main inputs a shape describes, and what else a signature may require that we can build
+TEXT, PIXELS, AUDIO_VALUES, AUDIO_FEATURES = "input_ids", "pixel_values", "input_values", "input_features"
+
+
+def sub_configs(config) -> list:
+    """The configuration and its nested ones (text, vision, audio, encoder, decoder...), outermost first."""
+    out, todo = [], [config]
+    while todo:
+        c = todo.pop(0)
+        if c is None or any(c is o for o in out):
+            continue
+        out.append(c)
+        for k, v in vars(c).items():
+            if k.endswith("_config") or k in ("encoder", "decoder"):
+                if hasattr(v, "to_dict"):
+                    todo.append(v)
+    return out
+
+
+def find(config, *names, prefer: str = "", default=None):
+    """The first attribute of ``names`` set in the configuration or a nested one (``prefer``: a nested
+    configuration key such as ``"vision_config"`` searched first)."""
+    cfgs = sub_configs(config)
+    first = getattr(config, prefer, None) if prefer else None
+    if first is not None:
+        cfgs = [first] + [c for c in cfgs if c is not first]
+    for c in cfgs:
+        for n in names:
+            v = getattr(c, n, None)
+            if v is not None:
+                return v
+    return default
+
+
+def special_ids(config) -> set[int]:
+    ids: set[int] = set()
+    for c in sub_configs(config):
+        for k, v in vars(c).items():
+            if k.endswith(_SPECIAL):
+                for x in (v if isinstance(v, (list, tuple)) else [v]):
+                    if isinstance(x, int) and not isinstance(x, bool):
+                        ids.add(x)
+    return ids
+
+
+def vocab_size(config, prefer: str = "text_config") -> int:
+    v = find(config, "vocab_size", prefer=prefer)
+    return int(v) if isinstance(v, int) and v > 1 else 2
+
+
+def text_ids(config, shape, seed: int = 0, prefer: str = "text_config") -> torch.Tensor:
+    """Random token ids of ``shape`` from the vocabulary, avoiding every special token of the configuration."""
+    vocab = vocab_size(config, prefer)
+    avoid = special_ids(config)
+    g = torch.Generator().manual_seed(seed)
+    ids = torch.randint(0, vocab, tuple(shape), generator=g)
+    if avoid:
+        ok = [i for i in range(min(vocab, 4096)) if i not in avoid] or [0]
+        bad = torch.isin(ids, torch.tensor(sorted(avoid)))
+        ids[bad] = torch.tensor(ok)[torch.randint(0, len(ok), (int(bad.sum()),), generator=g)]
+    return ids
+
+
+def parameters(model_or_cls) -> tuple[dict, list[str]]:
+    """(``forward``'s parameters by name, the names it requires)."""
+    try:
+        params = dict(inspect.signature(model_or_cls.forward).parameters)
+    except (TypeError, ValueError):
+        return {}, []
+    params.pop("self", None)
+    required = [n for n, p in params.items() if p.default is inspect.Parameter.empty
+                and p.kind not in (p.VAR_KEYWORD, p.VAR_POSITIONAL)]
+    return params, required
+
+
+# ------------------------------------------------------------------------------------------------
+# processors: images and audio the way the model type's own preprocessing makes them
+# ------------------------------------------------------------------------------------------------
+def _family(model_type: str) -> list[str]:
+    """The model type and the parents a sub-model type shares a processor with (``glm4v_vision`` ->
+    ``glm4v``)."""
+    out = [model_type]
+    for suffix in ("_vision_model", "_vision_encoder", "_vision", "_text_model", "_text", "_encoder", "_audio",
+                   "_audio_encoder", "_ctc", "_model"):
+        if model_type.endswith(suffix):
+            out.append(model_type[: -len(suffix)])
+    return out
+
+
+def image_processor(model_type: str):
+    """A default instance of the model type's image processor (PIL or torchvision backend), or None."""
+    from transformers.models.auto import image_processing_auto as ipa
+
+    for mt in _family(model_type):
+        names = ipa.IMAGE_PROCESSOR_MAPPING_NAMES.get(mt)
+        if not names:
+            continue
+        if isinstance(names, dict):
+            names = [names.get("pil"), names.get("torchvision"), *names.values()]
+        elif isinstance(names, str):
+            names = [names]
+        for name in [n for n in names if n]:
+            try:
+                cls = ipa.get_image_processor_class_from_name(name)
+                if cls is not None:
+                    return cls()
+            except Exception:
+                continue
+    return None
+
+
+def feature_extractor(model_type: str, config=None):
+    """A default instance of the model type's feature extractor, with the configuration's number of features
+    (mel bins) where it names one, or None."""
+    from transformers.models.auto import feature_extraction_auto as fea
+
+    bins = find(config, "num_mel_bins", "feature_size", "input_feat_per_channel", "n_mels", "num_mel_filters",
+                prefer="audio_config") if config is not None else None
+    for mt in _family(model_type):
+        name = fea.FEATURE_EXTRACTOR_MAPPING_NAMES.get(mt)
+        if not name:
+            continue
+        try:
+            cls = fea.feature_extractor_class_from_name(name)
+        except Exception:
+            continue
+        if cls is None:
+            continue
+        for kw in ([{"feature_size": bins}] if isinstance(bins, int) else []) + [{}]:
+            try:
+                fe = cls(**kw)
+            except Exception:
+                continue
+            if not kw or getattr(fe, "feature_size", None) == bins:
+                return fe
+    return None
+
+
+def image_size(config) -> tuple[int, int, int]:
+    """(channels, height, width) of the configuration's images (224 x 224 RGB when it names none)."""
+    size = find(config, "image_size", "img_size", "input_size", prefer="vision_config", default=224)
+    if isinstance(size, dict):
+        size = size.get("height") or size.get("shortest_edge") or 224
+    if isinstance(size, (list, tuple)):
+        h, w = (int(size[0]), int(size[-1])) if len(size) >= 2 else (int(size[0]), int(size[0]))
+    else:
+        h = w = int(size)
+    chans = find(config, "num_channels", "in_channels", "in_chans", prefer="vision_config", default=3)
+    return int(chans) if isinstance(chans, int) else 3, h, w
+
+
+def _size_like(proc, side: int) -> None:
+    """Make a processor's images the configuration's size (its defaults are its checkpoint's) and one tile."""
+    size = getattr(proc, "size", None)
+    if isinstance(size, dict):
+        proc.size = {k: (side if k in ("height", "width", "shortest_edge", "longest_edge") else v)
+                     for k, v in size.items()}
+    for flag in ("do_image_splitting", "do_pan_and_scan", "do_split_image"):
+        if getattr(proc, flag, None):
+            setattr(proc, flag, False)
+
+
+def make_images(model_type: str, config, batch: int, hw: tuple[int, int] | None = None) -> dict[str, Any]:
+    """Image inputs for ``batch`` random images: what the model type's image processor makes, or plain NCHW
+    ``pixel_values`` of the configuration's size (also when the processor makes plain NCHW images of another
+    size: the configuration decides the model's position embeddings)."""
+    c, h, w = image_size(config)
+    if hw:
+        h, w = hw
+    g = np.random.RandomState(0)
+    proc = image_processor(model_type)
+    if proc is not None and not hw:
+        _size_like(proc, h)
+    if proc is not None and c == 3:
+        try:
+            img = g.randint(0, 256, (h, w, 3), dtype=np.uint8)
+            out = dict(proc(images=[img] * batch, return_tensors="pt"))
+            pv = out.get("pixel_values")
+            if isinstance(pv, torch.Tensor) and not (pv.dim() == 4 and tuple(pv.shape[-2:]) != (h, w)
+                                                     and len(out) == 1):
+                return out
+        except Exception:
+            pass
+    return {"pixel_values": torch.from_numpy(g.rand(batch, c, h, w).astype(np.float32))}
+
+
+def make_audio(model_type: str, config, batch: int, samples: int | None = None) -> dict[str, Any]:
+    """Audio inputs for ``batch`` clips of noise (one second unless ``samples``): what the model type's feature
+    extractor makes, or raw ``input_values`` when it has none."""
+    fe = feature_extractor(model_type, config)
+    rate = int(getattr(fe, "sampling_rate", None) or find(config, "sampling_rate", default=16000) or 16000)
+    n = samples or rate
+    wave = np.random.RandomState(0).randn(n).astype(np.float32) * 0.1
+    if fe is not None:
+        for kw in ({"sampling_rate": rate}, {}):
+            try:
+                out = fe([wave] * batch, return_tensors="pt", **kw)
+                return dict(out)
+            except Exception:
+                continue
+    return {"input_values": torch.from_numpy(np.stack([wave] * batch))}
+
+
+# ------------------------------------------------------------------------------------------------
+# the input builder
+# ------------------------------------------------------------------------------------------------
+def _count_features(out) -> int:
+    """Tokens in what ``get_image_features`` / ``get_audio_features`` returned (numel / width, summed)."""
+    if hasattr(out, "pooler_output") and getattr(out, "pooler_output", None) is not None:
+        out = out.pooler_output
+    elif hasattr(out, "last_hidden_state") and not isinstance(out, torch.Tensor):
+        out = out.last_hidden_state
+    if isinstance(out, torch.Tensor):
+        return int(out.numel() // out.shape[-1]) if out.dim() > 1 else int(out.shape[0])
+    if isinstance(out, (list, tuple)):
+        return sum(_count_features(o) for o in out if o is not None)
+    raise TypeError(f"cannot count features in {type(out).__name__}")
+
+
+class HFInputs:
+    """``make_inputs(model, device, shape)`` for a transformers model: see the module docstring."""
+
+    def __init__(self, config, cls, model_type: str):
+        self.config, self.cls, self.mt = config, cls, model_type
+        self.main = getattr(cls, "main_input_name", TEXT)
+        if isinstance(self.main, (list, tuple)):
+            self.main = self.main[0]
+        self.params, self.required = parameters(cls)
+        if self.main not in self.params and any(k in self.params for k in (TEXT, PIXELS, AUDIO_VALUES, AUDIO_FEATURES)):
+            self.main = next(k for k in (TEXT, PIXELS, AUDIO_FEATURES, AUDIO_VALUES) if k in self.params)
+        self.encdec = bool(getattr(config, "is_encoder_decoder", False))
+        names = set(self.params) | {self.main}
+        multimodal = [k for k in ("vision_config", "audio_config", "speech_config", "image_config")
+                      if getattr(config, k, None) is not None]
+        self.wants_text = TEXT in self.required or self.main == TEXT or (TEXT in names and bool(multimodal))
+        self.wants_images = self.main == PIXELS or PIXELS in self.required or (
+            PIXELS in names and any(k in multimodal for k in ("vision_config", "image_config")))
+        self.wants_audio = self.main in (AUDIO_VALUES, AUDIO_FEATURES) or any(
+            a in self.required for a in (AUDIO_VALUES, AUDIO_FEATURES)) or (
+            AUDIO_FEATURES in names and "audio_config" in multimodal)
+        self.patch_tower = {"hidden_states", "grid_thw"} <= set(self.required)
+
+    # -- shapes --------------------------------------------------------------------------------
+    def max_positions(self) -> int | None:
+        v = find(self.config, "max_position_embeddings", "n_positions", "max_seq_len", "max_sequence_length",
+                 prefer="text_config")
+        return v if isinstance(v, int) and v >= 8 else None
+
+    def default_shape(self) -> tuple:
+        if self.main == PIXELS or self.patch_tower:  # two images: batch norm in training needs two values
+            c, h, w = image_size(self.config)
+            return (2, c, h, w)
+        if self.main == AUDIO_VALUES:
+            return (1, int(find(self.config, "sampling_rate", default=16000) or 16000))
+        if self.main == AUDIO_FEATURES:
+            return (1,)
+        seq, mp = 128, self.max_positions()
+        if mp is not None and mp < seq:
+            seq = mp
+        return (1, seq)
+
+    # -- building ------------------------------------------------------------------------------
+    def __call__(self, model, device, shape) -> dict:
+        shape = tuple(shape)
+        b = shape[0]
+        out: dict[str, Any] = {}
+        if self.wants_images or self.patch_tower:
+            hw = tuple(shape[-2:]) if self.main == PIXELS and len(shape) == 4 else None
+            imgs = make_images(self.mt, self.config, b, hw)
+            if self.main == PIXELS and len(shape) == 4 and imgs["pixel_values"].dim() == 4 and len(imgs) == 1:
+                imgs = {"pixel_values": torch.rand(shape, generator=torch.Generator().manual_seed(0))}
+            if self.patch_tower:
+                out["hidden_states"] = imgs.pop("pixel_values")
+                out["grid_thw"] = imgs.pop("image_grid_thw", None)
+            out.update(imgs)
+        if self.wants_audio:
+            samples = shape[1] if self.main == AUDIO_VALUES and len(shape) == 2 else None
+            out.update(make_audio(self.mt, self.config, b, samples))
+            if self.main == AUDIO_VALUES and AUDIO_VALUES not in out and AUDIO_FEATURES in out \
+                    and AUDIO_FEATURES not in self.params:
+                out[AUDIO_VALUES] = out.pop(AUDIO_FEATURES)
+        if self.wants_text:
+            seq = shape[1] if self.main == TEXT and len(shape) >= 2 else 32
+            out[TEXT] = self._text(model, b, seq, out)
+            if "bbox" in self.params:
+                out["bbox"] = _boxes(b, out[TEXT].shape[1], getattr(self.config, "dim_bbox", 4) or 4,
+                                     floats=self.mt == "bros")
+            if "mm_token_type_ids" in self.params:  # 1 marks an image token, 2 a video one
+                img = find(self.config, "image_token_id", "image_token_index")
+                out["mm_token_type_ids"] = (out[TEXT] == img).long() if isinstance(img, int) \
+                    else torch.zeros_like(out[TEXT])
+        if self.encdec and "decoder_input_ids" in self.params and "decoder_input_ids" not in out:
+            dec = shape[1] if self.main == TEXT and len(shape) >= 2 else 16
+            mt = find(self.config, "max_target_positions", prefer="decoder")
+            if isinstance(mt, int) and mt >= 4:
+                dec = min(dec, mt)
+            out["decoder_input_ids"] = text_ids(self.config, (b, dec), seed=1, prefer="decoder")
+        keep = {k: v for k, v in out.items() if v is not None and (k in self.params or k == self.main)}
+        if not any(isinstance(v, torch.Tensor) for v in keep.values()):
+            raise ValueError(f"{self.cls.__name__}: no input this builder knows in {sorted(self.params)}")
+        return {k: (v.to(device) if isinstance(v, torch.Tensor) else v) for k, v in keep.items()}
+
+    def _text(self, model, batch: int, seq: int, media: dict) -> torch.Tensor:
+        """Token ids: the placeholders of the images and audio made above, then ``seq`` text tokens."""
+        ids = text_ids(self.config, (batch, seq))
+        parts = []
+        for kind, tok_keys, fn in (("image", ("image_token_id", "image_token_index"), "get_image_features"),
+                                   ("audio", ("audio_token_id", "audio_token_index"), "get_audio_features")):
+            key = "pixel_values" if kind == "image" else None
+            if kind == "image" and "pixel_values" not in media:
+                continue
+            if kind == "audio" and not any(k in media for k in (AUDIO_FEATURES, AUDIO_VALUES)):
+                continue
+            tok = find(self.config, *tok_keys)
+            if not isinstance(tok, int) or not hasattr(model, fn):
+                continue
+            n = self._placeholders(model, fn, media, key) // batch
+            if n <= 0:
+                continue
+            row = [tok] * n
+            start = find(self.config, f"vision_start_token_id" if kind == "image" else "audio_start_token_id",
+                         f"boi_token_id" if kind == "image" else "boa_token_id")
+            end = find(self.config, f"vision_end_token_id" if kind == "image" else "audio_end_token_id",
+                       f"eoi_token_id" if kind == "image" else "eoa_token_id")
+            if isinstance(start, int):
+                row = [start] + row
+            if isinstance(end, int):
+                row = row + [end]
+            parts.append(torch.tensor(row, dtype=torch.long).expand(batch, -1))
+        return torch.cat(parts + [ids], dim=1) if parts else ids
+
+    def _placeholders(self, model, fn: str, media: dict, key) -> int:
+        """How many feature tokens the model's own ``get_image_features`` / ``get_audio_features`` returns for
+        the media (run on the model's device before counting; shapes only on meta and fake tensors)."""
+        method = getattr(model, fn)
+        params, _ = parameters(type("_", (), {"forward": method}))
+        kw = {k: v for k, v in media.items() if k in params or k == key}
+        dev = next((p.device for p in model.parameters()), torch.device("cpu"))
+        kw = {k: (v.to(dev) if isinstance(v, torch.Tensor) and dev.type == "meta" else v) for k, v in kw.items()}
+        try:
+            with torch.no_grad():
+                return _count_features(method(**kw))
+        except Exception:
+            return 0
+
+
+def _boxes(batch: int, seq: int, dim: int = 4, floats: bool = False) -> torch.Tensor:
+    """Valid layout boxes (x0 <= x1, y0 <= y1) on a 0..1000 grid (0..1 floats where ``floats``)."""
+    g = torch.Generator().manual_seed(2)
+    lo = torch.randint(0, 500, (batch, seq, 2), generator=g)
+    hi = lo + torch.randint(1, 500, (batch, seq, 2), generator=g)
+    box = torch.cat([lo, hi], dim=-1)
+    if dim == 8:
+        box = torch.cat([box[..., [0, 1]], box[..., [2, 1]], box[..., [2, 3]], box[..., [0, 3]]], dim=-1)
+    return box.float() / 1000 if floats else box
