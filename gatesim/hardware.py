@@ -19,6 +19,9 @@
     mantissa_bits = 9                  # or significand_bits = 10 (hidden bit included)
                                        # a built-in's name (fp32, ...) also needs: override = true
 
+    accumulate = "fp32"                # optional: the format dot products of narrower inputs accumulate in
+                                       # (gatesim estimate --hardware; --accumulate overrides it)
+
     [timing]                           # optional: roofline numbers for est_seconds (see gatesim.timing)
     launch_seconds = 5e-6
     memory_bytes_per_second = 1.5e12
@@ -59,6 +62,7 @@ class HardwareProfile:
     source: str = ""
     overrides: tuple[str, ...] = ()  # custom formats that replace a built-in of the same name (``override = true``)
     timing: "Timing | None" = None  # [timing]: roofline numbers for est_seconds (gatesim.timing)
+    accumulate: str | None = None  # the accumulator format of dot products (None: the counter's default)
 
     def build_table(self, formats=None, **kwargs) -> TransistorTable:
         """The profile's transistor table, for its own formats or the given ones (names or
@@ -99,10 +103,11 @@ def load_hardware(spec: "str | Path") -> HardwareProfile:
 
 
 def profile_from_mapping(data: dict, source: str = "", base: Path | None = None) -> HardwareProfile:
-    unknown = set(data) - {"name", "description", "library", "mode", "formats", "custom_formats", "designs", "timing"}
+    unknown = set(data) - {"name", "description", "library", "mode", "formats", "custom_formats", "designs", "timing",
+                           "accumulate"}
     if unknown:
         raise TableError(f"hardware profile {source}: unknown key {sorted(unknown)[0]!r}")
-    for key in ("name", "description", "library", "mode"):
+    for key in ("name", "description", "library", "mode", "accumulate"):
         if key in data and not isinstance(data[key], str):
             raise TableError(f"hardware profile {source}: {key} must be a string, got {data[key]!r}")
     if not isinstance(data.get("designs", {}), dict):
@@ -156,8 +161,18 @@ def profile_from_mapping(data: dict, source: str = "", base: Path | None = None)
             timing = timing_from_mapping(data["timing"], str(data.get("name", Path(source).stem)))
         except TimingError as e:
             raise TableError(f"hardware profile {source}: {e}") from None
+    accumulate = data.get("accumulate")
+    if accumulate is not None:
+        import re
+
+        try:
+            get_format(accumulate, custom)
+        except FormatError:
+            if not re.fullmatch(r"u?int\d+", accumulate):
+                raise TableError(f"hardware profile {source}: accumulate must name a number format (fp32, fp16, "
+                                 f"int32...), got {accumulate!r}") from None
     return HardwareProfile(str(data.get("name", Path(source).stem)), sel, library, mode, formats,
-                           str(data.get("description", "")), source, overrides, timing)
+                           str(data.get("description", "")), source, overrides, timing, accumulate)
 
 
 def _builtin_overrides(tables: dict, source: str) -> tuple[str, ...]:

@@ -52,3 +52,21 @@ def test_estimate_with_hardware_profile(tmp_path, monkeypatch):
     tab = load_hardware(prof).build_table(formats=["fp32"], cache=tmp_path)  # the model runs in fp32
     assert total["tos"] == sum(total[op] * tab.transistors(op, "fp32") for op in ("add", "sub", "mul", "div", "root", "compare"))
     assert tab.transistors("add", "fp32") > 240  # Kogge-Stone, not the paper's ripple adder
+
+
+def test_hardware_profile_sets_the_accumulator(tmp_path, monkeypatch):
+    monkeypatch.setenv("GATESIM_CACHE_DIR", str(tmp_path))
+    prof = tmp_path / "p.toml"
+    prof.write_text('name = "half-sums"\nmode = "paper"\nformats = ["fp16"]\naccumulate = "fp16"\n')
+    r = _estimate("paper-dnn", "--width", "5", "--dtype", "fp16", "--hardware", str(prof), "--json", "--totals-only")
+    assert r.exit_code == 0, r.output
+    d = json.loads(r.output[r.output.index("{"):])
+    assert d["accumulate"] == "fp16" and set(d["by_format"]) == {"fp16"}  # the Linear layers' sums in fp16 too
+    assert d["by_format"]["fp16"]["fma_pairs"] > 0
+    r = _estimate("paper-dnn", "--width", "5", "--dtype", "fp16", "--hardware", str(prof), "--accumulate", "fp32",
+                  "--json", "--totals-only")  # the flag wins over the profile
+    d = json.loads(r.output[r.output.index("{"):])
+    assert d["accumulate"] == "fp32" and d["by_format"]["fp32"]["add"] > 0 and d["by_format"]["fp32"]["mul"] == 0
+    prof.write_text('name = "bad"\nformats = ["fp16"]\naccumulate = "fp99"\n')
+    r = _estimate("paper-dnn", "--hardware", str(prof))
+    assert r.exit_code == 2 and "accumulate must name a number format" in r.output and "Traceback" not in r.output

@@ -167,6 +167,8 @@ def _estimate_command() -> click.Command:
             from ..hardware import default_profile, load_hardware
 
             prof = load_hardware(hardware) if hardware else default_profile()
+            if prof.accumulate and not kwargs.get("accumulate"):  # the profile's accumulators; the flag wins
+                kwargs["accumulate"] = prof.accumulate
             options = {k: kwargs.get(k) for k in ("width", "activation", "layers", "image")}
             act = resolve_activity(activity, kwargs["model"], kwargs["input_shapes"],
                                    level=kwargs["level"], samples=samples, builtin_options=options,
