@@ -70,7 +70,7 @@ def hf_architectures(only=None) -> tuple[list[str], dict[str, str]]:
 
 DOES_NOT_BUILD = "default configuration does not build"
 NEEDS_PACKAGE = "needs a package not installed"
-NO_CLASS = "no model class in transformers (a configuration-only type)"
+NO_CLASS = "no model class with a forward pass (a configuration-only type, a tokenizer or a generation wrapper)"
 
 
 def _line(e) -> str:

@@ -95,7 +95,9 @@ class RealValues(TorchDispatchMode):
         if name in _KEEP_ALL and flat and not real:
             # a selection the parameters decide keeps every candidate: every index of the mask, every box
             self.assumed[name] += 1
-            return self.mode.from_tensor(_KEEP_ALL[name](args), static_shapes=True)
+            with _disable_current_modes():
+                value = _KEEP_ALL[name](args)
+            return self.mode.from_tensor(value, static_shapes=True)
         mode = self.mode
         mode.propagate_real_tensors = real
         try:
@@ -104,7 +106,32 @@ class RealValues(TorchDispatchMode):
             mode.propagate_real_tensors = True
         if dependent and func not in _SCALAR:
             self._assume(func, args, kwargs, out)
+        elif name in _CHOICES and not real:
+            self._first_choices(name, args, kwargs, out)
         return out
+
+    def _first_choices(self, name, args, kwargs, out) -> None:
+        """Indices the parameters choose (``topk``, ``sort``, ``argmax``: experts, anchors, classes) get the
+        first candidates as real values: the k chosen are the first k, in order. How much work follows (k experts
+        per token, the top n boxes per level) does not depend on which candidates win, and the masks and gathers
+        made from them keep real values."""
+        idx = out[1] if isinstance(out, (tuple, list)) else out
+        if not isinstance(idx, torch.Tensor) or not is_fake(idx) or idx.real_tensor is not None:
+            return
+        shape = tuple(int(d) for d in idx.shape)
+        with _disable_current_modes():
+            if name in ("aten.argmax", "aten.argmin") or not shape:
+                real = torch.zeros(shape, dtype=idx.dtype)
+            else:
+                dim = _arg(args, kwargs, 1 if name in ("aten.sort", "aten.argsort") else 2, "dim", -1)
+                if name in ("aten.sort", "aten.argsort") and isinstance(dim, bool):
+                    dim = -1  # argsort.stable's keyword layout
+                dim = (dim if isinstance(dim, int) else -1) % len(shape)
+                view = [1] * len(shape)
+                view[dim] = shape[dim]
+                real = torch.arange(shape[dim], dtype=idx.dtype).view(view).expand(shape).contiguous()
+        idx.real_tensor = real
+        self.assumed[name] += 1
 
     def _assume(self, func, args, kwargs, out) -> None:
         """Give each new data-dependent size of ``out`` (no real value: it depends on the parameters) its upper
@@ -132,6 +159,16 @@ _KEEP_ALL = {
     "aten.argwhere": _all_indices,
     "torchvision.nms": lambda args: torch.arange(int(args[0].shape[0])),
 }
+
+#: ops whose index output the parameters choose (given the first candidates by :meth:`RealValues._first_choices`)
+_CHOICES = frozenset({"aten.topk", "aten.sort", "aten.argsort", "aten.argmax", "aten.argmin"})
+
+
+def _arg(args, kwargs, i, name, default):
+    if name in kwargs:
+        return kwargs[name]
+    return args[i] if len(args) > i else default
+
 
 #: data-dependent ops outside aten (their fake kernels make a dynamic size)
 _DEPENDENT_NAMES = frozenset({"torchvision.nms"})

@@ -109,10 +109,15 @@ def _family(model_type: str) -> list[str]:
     """The model type and the parents a sub-model type shares a processor with (``glm4v_vision`` ->
     ``glm4v``)."""
     out = [model_type]
-    for suffix in ("_vision_model", "_vision_encoder", "_vision", "_text_model", "_text", "_encoder", "_audio",
-                   "_audio_encoder", "_ctc", "_model"):
-        if model_type.endswith(suffix):
-            out.append(model_type[: -len(suffix)])
+    stem = model_type
+    changed = True
+    while changed:
+        changed = False
+        for suffix in ("_model", "_vision", "_encoder", "_text", "_audio", "_ctc", "_tokenizer", "_decoder"):
+            if stem.endswith(suffix):
+                stem = stem[: -len(suffix)]
+                out.append(stem)
+                changed = True
     return out
 
 
@@ -221,7 +226,7 @@ def make_audio(model_type: str, config, batch: int, samples: int | None = None) 
     n = samples or rate
     wave = np.random.RandomState(0).randn(n).astype(np.float32) * 0.1
     if fe is not None:
-        for kw in ({"sampling_rate": rate}, {}):
+        for kw in ({"sampling_rate": rate, "return_attention_mask": True}, {"sampling_rate": rate}, {}):
             try:
                 out = fe([wave] * batch, return_tensors="pt", **kw)
                 return dict(out)
@@ -261,13 +266,14 @@ class HFInputs:
         names = set(self.params) | {self.main}
         multimodal = [k for k in ("vision_config", "audio_config", "speech_config", "image_config")
                       if getattr(config, k, None) is not None]
+        audio_cfg = any(k in multimodal for k in ("audio_config", "speech_config"))
         self.wants_text = TEXT in self.required or self.main == TEXT or (TEXT in names and bool(multimodal))
         self.wants_images = self.main == PIXELS or PIXELS in self.required or (
             PIXELS in names and any(k in multimodal for k in ("vision_config", "image_config")))
         self.wants_audio = self.main in (AUDIO_VALUES, AUDIO_FEATURES) or any(
             a in self.required for a in (AUDIO_VALUES, AUDIO_FEATURES)) or (
-            AUDIO_FEATURES in names and "audio_config" in multimodal)
-        self.patch_tower = {"hidden_states", "grid_thw"} <= set(self.required)
+            AUDIO_FEATURES in names and audio_cfg)
+        self.patch_tower = "grid_thw" in self.required
 
     # -- shapes --------------------------------------------------------------------------------
     def max_positions(self) -> int | None:
@@ -290,24 +296,12 @@ class HFInputs:
 
     # -- building ------------------------------------------------------------------------------
     def __call__(self, model, device, shape) -> dict:
+        from torch.utils._python_dispatch import _disable_current_modes
+
         shape = tuple(shape)
+        with _disable_current_modes():  # processors run for real, outside the counter's fake or meta tensors
+            out = self._media(shape)
         b = shape[0]
-        out: dict[str, Any] = {}
-        if self.wants_images or self.patch_tower:
-            hw = tuple(shape[-2:]) if self.main == PIXELS and len(shape) == 4 else None
-            imgs = make_images(self.mt, self.config, b, hw)
-            if self.main == PIXELS and len(shape) == 4 and imgs["pixel_values"].dim() == 4 and len(imgs) == 1:
-                imgs = {"pixel_values": torch.rand(shape, generator=torch.Generator().manual_seed(0))}
-            if self.patch_tower:
-                out["hidden_states"] = imgs.pop("pixel_values")
-                out["grid_thw"] = imgs.pop("image_grid_thw", None)
-            out.update(imgs)
-        if self.wants_audio:
-            samples = shape[1] if self.main == AUDIO_VALUES and len(shape) == 2 else None
-            out.update(make_audio(self.mt, self.config, b, samples))
-            if self.main == AUDIO_VALUES and AUDIO_VALUES not in out and AUDIO_FEATURES in out \
-                    and AUDIO_FEATURES not in self.params:
-                out[AUDIO_VALUES] = out.pop(AUDIO_FEATURES)
         if self.wants_text:
             seq = shape[1] if self.main == TEXT and len(shape) >= 2 else 32
             out[TEXT] = self._text(model, b, seq, out)
@@ -328,6 +322,63 @@ class HFInputs:
         if not any(isinstance(v, torch.Tensor) for v in keep.values()):
             raise ValueError(f"{self.cls.__name__}: no input this builder knows in {sorted(self.params)}")
         return {k: (v.to(device) if isinstance(v, torch.Tensor) else v) for k, v in keep.items()}
+
+    def _media(self, shape: tuple) -> dict:
+        """Series, images and audio (real CPU tensors)."""
+        b = shape[0]
+        out: dict[str, Any] = self._series(b) if self.main in ("past_values", "states") else {}
+        if self.main == "inputs" and isinstance(getattr(self.config, "vocab_size", None), int):
+            out["inputs"] = text_ids(self.config, (b, shape[1] if len(shape) > 1 else 32))  # Perceiver's text
+        if self.wants_images or self.patch_tower:
+            hw = tuple(shape[-2:]) if self.main == PIXELS and len(shape) == 4 else None
+            imgs = make_images(self.mt, self.config, b, hw)
+            if self.main == PIXELS and len(shape) == 4 and imgs["pixel_values"].dim() == 4 and len(imgs) == 1:
+                imgs = {"pixel_values": torch.rand(shape, generator=torch.Generator().manual_seed(0))}
+            if self.patch_tower:  # a vision tower that takes the processor's patches and grid
+                key = "hidden_states" if "hidden_states" in self.params else PIXELS
+                out[key] = imgs.pop("pixel_values")
+                out["grid_thw"] = imgs.pop("image_grid_thw", None)
+            out.update(imgs)
+        if self.wants_audio:
+            samples = shape[1] if self.main == AUDIO_VALUES and len(shape) == 2 else None
+            audio = make_audio(self.mt, self.config, b, samples)
+            if "attention_mask" in audio and "input_features_mask" in self.params:
+                audio["input_features_mask"] = audio.pop("attention_mask")
+            out.update(audio)
+            if self.main == AUDIO_VALUES and AUDIO_VALUES not in out and AUDIO_FEATURES in out \
+                    and AUDIO_FEATURES not in self.params:
+                out[AUDIO_VALUES] = out.pop(AUDIO_FEATURES)
+        return out
+
+    def _series(self, b: int) -> dict:
+        """Time series (``past_values`` with their time features and masks, ``future_values`` for the loss) and
+        reinforcement-learning trajectories (states, actions, rewards, returns to go), sized from the
+        configuration."""
+        c, g = self.config, torch.Generator().manual_seed(0)
+        rand = lambda *shape: torch.randn(*shape, generator=g)  # noqa: E731
+        if self.main == "states":
+            t = int(getattr(c, "max_length", None) or 20)
+            return {"states": rand(b, t, c.state_dim), "actions": rand(b, t, c.act_dim), "rewards": rand(b, t, 1),
+                    "returns_to_go": rand(b, t, 1), "timesteps": torch.zeros(b, t, dtype=torch.long),
+                    "attention_mask": torch.ones(b, t, dtype=torch.long)}
+        ctx = int(getattr(c, "context_length", None) or 64)
+        chans = getattr(c, "input_size", None) or getattr(c, "num_input_channels", None) or 1
+        if "past_time_features" in self.params:  # the encoder-decoder forecasters (lags before the context)
+            lags = max(getattr(c, "lags_sequence", None) or [0])
+            n, pred, feats = ctx + lags, int(getattr(c, "prediction_length", None) or ctx), c.num_time_features
+            vals = (lambda k: rand(b, k)) if chans == 1 else (lambda k: rand(b, k, chans))
+            out = {"past_values": vals(n), "past_time_features": rand(b, n, feats),
+                   "future_values": vals(pred), "future_time_features": rand(b, pred, feats)}
+            out["past_observed_mask"] = torch.ones_like(out["past_values"])
+            if getattr(c, "num_static_categorical_features", 0):
+                out["static_categorical_features"] = torch.zeros(b, c.num_static_categorical_features, dtype=torch.long)
+            if getattr(c, "num_static_real_features", 0):
+                out["static_real_features"] = rand(b, c.num_static_real_features)
+            return out
+        if "freq" in self.params or "past_values_padding" in self.params:  # TimesFM: one series per row
+            return {"past_values": rand(b, ctx), "past_values_padding": torch.zeros(b, ctx),
+                    "freq": torch.zeros(b, 1, dtype=torch.long)}
+        return {"past_values": rand(b, ctx, chans)}  # PatchTST, PatchTSMixer: (batch, time, channels)
 
     def _text(self, model, batch: int, seq: int, media: dict) -> torch.Tensor:
         """Token ids: the placeholders of the images and audio made above, then ``seq`` text tokens."""

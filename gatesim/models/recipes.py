@@ -304,7 +304,7 @@ def _mm(args, kwargs, out):
     m, k = a.shape[-2], a.shape[-1]
     n = b.shape[-1]
     batch = _prod(a.shape[:-2]) if a.dim() > 2 else 1
-    return bo(mul=batch * m * n * k, add=batch * m * n * (k - 1))
+    return bo(mul=batch * m * n * k, add=batch * m * n * max(k - 1, 0))  # k = 0: an expert no token reached
 
 
 @accumulating

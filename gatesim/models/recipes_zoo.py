@@ -411,6 +411,15 @@ def _roi_pool(args, kwargs, out):
     return bo(compare=o.numel() * per_bin)
 
 
+def _logspace(args, kwargs, out):
+    n = _numel(out)
+    return bo(mul=2 * n, add=n) + (EXP + LOG) * n  # base ** (start + i * step) = exp(log(base) * x)
+
+
+def _all_true(args, kwargs, out):
+    return bo(compare=max(args[0].numel() - 1, 0))  # a reduction of booleans
+
+
 # -- the table ---------------------------------------------------------------------------------------------------------
 def zoo_recipes(exp=EXP, log=LOG, sin=SIN, tanh=TANH) -> dict:
     """Recipes keyed by op name (``aten.`` implied unless a namespace is given)."""
@@ -425,6 +434,7 @@ def zoo_recipes(exp=EXP, log=LOG, sin=SIN, tanh=TANH) -> dict:
         "index_add": _index_add, "histc": _histc, "bincount": _bincount, "nonzero": _nonzero,
         "nonzero_static": _nonzero, "argwhere": _nonzero, "masked_select": _nonzero,
         "count_nonzero": _count_nonzero, "one_hot": _one_hot, "tril": _tri, "triu": _tri, "eye": _eye, "arange": _arange,
+        "linspace": _arange, "logspace": _logspace, "_is_all_true": _all_true, "_is_any_true": _all_true,
         "isin": _isin, "_embedding_bag": _embedding_bag, "_embedding_bag_forward_only": _embedding_bag,
         "_embedding_bag_backward": _embedding_bag_backward, "_embedding_bag_dense_backward": _embedding_bag_backward,
         # cumulative

@@ -433,6 +433,7 @@ def _count_once(model, inputs, *, input_shape, input_dtype, target, level, loss,
             raise CountingError(f"{counter.phase} failed in module {where}: {type(e).__name__}: {msg}") from e
         if real_values is not None and real_values.assumed:
             report.notes.append("selections the parameters decide keep every candidate (nonzero: every index, "
-                                "NMS: every box; other data-dependent sizes at their upper bound): " +
+                                "NMS: every box; other data-dependent sizes at their upper bound; the indices top-k, sort and "
+                                "argmax choose: the first candidates): " +
                                 ", ".join(f"{k} x{v}" for k, v in sorted(real_values.assumed.items())))
     return report

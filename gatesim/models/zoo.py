@@ -154,7 +154,8 @@ def hf_model_class(config):
     names += [stem + "Model", stem + "ForCausalLM", stem]
     for cls_name in names:
         cls = getattr(transformers, cls_name, None) if cls_name else None
-        if isinstance(cls, type) and hasattr(cls, "_from_config"):
+        if isinstance(cls, type) and hasattr(cls, "_from_config") and \
+                getattr(cls.forward, "__name__", "") != "_forward_unimplemented":  # a tokenizer / VQ wrapper
             return cls
     raise ZooError(f"hf: no model class for model type {mt!r}")
 

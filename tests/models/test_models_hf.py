@@ -24,7 +24,16 @@ CONFIGS = {
     "gemma2": dict(TINY, num_key_value_heads=2, head_dim=8),  # bitwise_and of masks, soft-capping
     "vit": dict(hidden_size=32, intermediate_size=64, num_hidden_layers=2, num_attention_heads=4, image_size=32,
                 patch_size=8),
+    # time series: past values sized from the configuration (channels last), with the lags and time features
+    # the encoder-decoder forecasters take and the future values their loss needs
+    "patchtst": dict(d_model=16, num_hidden_layers=1, num_attention_heads=2, ffn_dim=32, context_length=32,
+                     num_input_channels=2, patch_length=8, patch_stride=8),
+    "time_series_transformer": dict(d_model=16, encoder_layers=1, decoder_layers=1, encoder_attention_heads=2,
+                                    decoder_attention_heads=2, encoder_ffn_dim=32, decoder_ffn_dim=32,
+                                    context_length=8, prediction_length=4),
 }
+#: models whose main input is not token ids (their default input comes from the configuration)
+NOT_TEXT = {"vit", "patchtst", "time_series_transformer"}
 
 
 def _spec(tmp_path, mt):
@@ -39,7 +48,7 @@ def _spec(tmp_path, mt):
 @pytest.mark.parametrize("mt", sorted(CONFIGS))
 def test_tiny_transformers_count_with_no_uncounted_ops(tmp_path, mt):
     zm = load_zoo_model(_spec(tmp_path, mt))
-    shape = None if mt == "vit" else (2, 16)
+    shape = None if mt in NOT_TEXT else (2, 16)
     r = count(zm.factory, zm.inputs(shape), optimizer="adamw", strict=True)
     assert r.phases == ("forward", "loss", "backward", "optimizer")
     assert r.flops(phase="forward") > 0 and r.bytes(phase="optimizer") > 0

@@ -254,6 +254,8 @@ def test_ops_the_zoos_emit_have_recipes():
         lambda: torch.zeros(4, 6, device="meta").scatter_add(1, ids, meta(4, 6)),
         lambda: torch.gather(meta(4, 6), 1, ids), lambda: torch.searchsorted(meta(10), meta(3)),
         lambda: torch.tril(meta(5, 5)), lambda: torch.randn(3, 4, device="meta"),
+        lambda: torch.linspace(0, 1, 7, device="meta"), lambda: torch.logspace(0, 2, 7, device="meta"),
+        lambda: torch._is_all_true(ids > 0),
         lambda: torch.nn.utils.parametrizations.weight_norm(nn.Linear(3, 3, device="meta"))(meta(2, 3)),
     ]
     for call in calls:
@@ -343,3 +345,31 @@ def test_cli_int8_amp_and_accumulate(tmp_path):
     assert res.exit_code == 2 and "int8" in res.output
     res = run("--accumulate", "fp7")
     assert res.exit_code == 2 and "fp7" in res.output
+
+
+class TopkRouter(nn.Module):
+    """Routes each row to its top-2 of 3 experts (a mixture of experts): which experts win depends on the
+    parameters, how many rows each gets is read off the chosen indices."""
+
+    def __init__(self):
+        super().__init__()
+        self.gate = nn.Linear(4, 3)
+        self.experts = nn.ModuleList(nn.Linear(4, 4) for _ in range(3))
+
+    def forward(self, x):
+        _, idx = self.gate(x).topk(2, dim=-1)
+        out = torch.zeros_like(x)
+        for e, expert in enumerate(self.experts):
+            rows = (idx == e).any(-1).nonzero().squeeze(-1)
+            if rows.numel() == 0:
+                continue
+            out = out.index_add(0, rows, expert(x[rows]))
+        return out
+
+
+def test_topk_indices_the_parameters_choose_are_the_first_candidates_on_fake_tensors():
+    r = count(TopkRouter, input_shape=(5, 4), level="inference")
+    assert r.device == "fake" and not r.uncounted
+    per = [r.bos(module=f"model.experts.{e}", phase="forward") for e in range(3)]
+    assert per == [bo(mul=5 * 16, add=5 * 16)] * 2 + [bo()]  # every row picks experts 0 and 1: k work per row
+    assert any("top-k" in n for n in r.notes)
