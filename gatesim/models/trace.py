@@ -57,6 +57,42 @@ def _resolve_dtype(dtype) -> torch.dtype | None:
         raise CountingError(str(e)) from None
 
 
+def build_on_meta(factory):
+    """``factory()`` with meta as the default device; if that fails (a constructor that reads values it computes:
+    torchvision's RegNet rounds its stage widths with ``torch.round(...).tolist()``), again with tensors made on
+    the CPU and parameters and buffers moved to meta as modules register them (only the constructor's own small
+    tensors hold memory)."""
+    try:
+        with torch.device("meta"):
+            return factory()
+    except Exception as first:
+        try:
+            with _parameters_on_meta():
+                return factory()
+        except Exception:
+            raise first from None
+
+
+@contextlib.contextmanager
+def _parameters_on_meta():
+    """Every parameter and buffer a module registers goes to meta (moving to meta copies nothing)."""
+    register_parameter, register_buffer = nn.Module.register_parameter, nn.Module.register_buffer
+
+    def parameter(self, name, param):
+        if param is not None and param.device.type != "meta":
+            param = type(param)(param.to("meta"), requires_grad=param.requires_grad)
+        register_parameter(self, name, param)
+
+    def buffer(self, name, tensor, persistent=True):
+        register_buffer(self, name, tensor.to("meta") if tensor is not None else None, persistent)
+
+    nn.Module.register_parameter, nn.Module.register_buffer = parameter, buffer
+    try:
+        yield
+    finally:
+        nn.Module.register_parameter, nn.Module.register_buffer = register_parameter, register_buffer
+
+
 def prepare_model(model, device: str = "meta", dtype=None, fake_mode=None) -> nn.Module:
     """An ``nn.Module`` on ``device``: built there from a zero-argument factory, or a copy moved there."""
     dt = _resolve_dtype(dtype)
@@ -92,13 +128,14 @@ def prepare_model(model, device: str = "meta", dtype=None, fake_mode=None) -> nn
                     # (``.to(dtype)`` cannot swap one): build on meta, then give it fake CPU storage (fake tensors
                     # never show values, so none are lost)
                     try:
-                        with torch.device("meta"):
-                            m = model()
+                        m = build_on_meta(model)
                         if isinstance(m, nn.Module):
                             with fake_mode:
                                 m = m.to_empty(device="cpu")
                     except Exception:
                         raise e from None
+            elif device == "meta":
+                m = build_on_meta(model)
             else:
                 with torch.device(device):
                     m = model()

@@ -67,6 +67,27 @@ def test_fallback_respects_the_size_limit_and_forced_devices():
     assert "on fake" not in str(e.value)
 
 
+class WidthsFromATensor(nn.Module):
+    """Computes its layer widths with tensor arithmetic in the constructor, as torchvision's RegNet does: on meta
+    as the default device ``.tolist()`` has no values."""
+
+    def __init__(self):
+        super().__init__()
+        widths = (torch.round(torch.arange(1, 3) * 2.6) * 4).int().tolist()  # [12, 20]
+        self.register_buffer("scale", torch.ones(widths[1]))
+        self.a = nn.Linear(4, widths[0])
+        self.b = nn.Linear(widths[0], widths[1])
+
+    def forward(self, x):
+        return self.b(self.a(x)) * self.scale
+
+
+def test_a_constructor_that_reads_its_own_tensors_builds_on_meta():
+    r = count(WidthsFromATensor, input_shape=(2, 4), level="inference")
+    assert r.device == "meta" and not r.attempts
+    assert r.bos(module="model.b") == bo(mul=2 * 12 * 20, add=2 * 12 * 20)
+
+
 def test_tensor_made_on_the_cpu_inside_forward_counts_on_fake_tensors():
     r = count(CpuTensorInside, input_shape=(2, 4), level="inference")
     assert r.device == "fake" and r.attempts[0][0] == "meta"
