@@ -284,7 +284,7 @@ def _torchvision(spec: str, name: str) -> ZooModel:
 
     # batch 2: batch norm on a pooled 1x1 map (segmentation heads) needs more than one value per channel
     if kind == "video":
-        shape = (2, 3, 16, 112, 112)
+        shape = (2, 3, *_video_clip(models, name))
     elif name.startswith("inception"):
         shape = (2, 3, 299, 299)
     else:
@@ -294,6 +294,19 @@ def _torchvision(spec: str, name: str) -> ZooModel:
         return (torch.rand(shp, generator=torch.Generator().manual_seed(0)).to(device),)
 
     return ZooModel(spec, factory, make_inputs, shape, task=kind)
+
+
+def _video_clip(models, name: str) -> tuple:
+    """(frames, height, width) a torchvision video architecture takes: its weights' crop size and at least its
+    minimum number of frames (MViT's position encoding is sized for 16 x 224 x 224; S3D pools 7 x 7 at the end),
+    16 x 112 x 112 when its weights say nothing."""
+    try:
+        w = list(models.get_model_weights(name))[0]
+        crop = (getattr(w.transforms, "keywords", None) or {}).get("crop_size", (112, 112))
+        crop = (crop, crop) if isinstance(crop, int) else tuple(crop)
+        return (max(16, int(w.meta.get("min_temporal_size", 1))), *crop)
+    except Exception:
+        return 16, 112, 112
 
 
 def _timm(spec: str, name: str) -> ZooModel:
