@@ -13,6 +13,19 @@ OPERATIONS: tuple[str, ...] = ("add", "sub", "mul", "div", "root", "compare")
 PAPER_OPERATIONS: tuple[str, ...] = ("add", "sub", "mul", "div", "root")
 
 
+def symbolic_value(v: "torch.SymInt") -> int:
+    """The value of a size symbol on fake tensors: the real value it carries when the inputs decide it, else the
+    upper bound :class:`~gatesim.models.fakemode.RealValues` gave it."""
+    try:
+        return int(v)
+    except Exception as e:  # an unbacked symbol without a value yet: its shape environment's hint
+        node = v.node
+        hint = node.shape_env.size_hint(node.expr, allow_none=True) if node.shape_env is not None else None
+        if hint is None:
+            raise TypeError(f"a count depends on a size no value decides: {v!r}") from e
+        return int(hint)
+
+
 class BOVector:
     """An immutable vector of exact integer BO counts. ``a + b``, ``n * a``, ``a == b``, ``to_dict()``."""
 
@@ -20,6 +33,8 @@ class BOVector:
 
     def __init__(self, add: int = 0, sub: int = 0, mul: int = 0, div: int = 0, root: int = 0, compare: int = 0):
         for name, v in zip(OPERATIONS, (add, sub, mul, div, root, compare)):
+            if isinstance(v, torch.SymInt):  # a data-dependent size (fake tensors): its real or assumed value
+                v = symbolic_value(v)
             if isinstance(v, bool) or not isinstance(v, int):
                 try:
                     iv = int(v)

@@ -10,7 +10,7 @@ from torch import nn
 from torch.utils._python_dispatch import TorchDispatchMode
 from torch.utils.module_tracker import ModuleTracker
 
-from .bo import COMPLEX_PARTS, BOVector, accumulator_format, complex_bos, format_of, normalize_format
+from .bo import COMPLEX_PARTS, BOVector, accumulator_format, complex_bos, format_of, normalize_format, symbolic_value
 from .recipes import FLOP_FORMULAS, FREE, RecipeSet, get_recipes
 from .report import CountingError, Report
 
@@ -107,8 +107,8 @@ def tensor_bytes(x) -> int:
     (a broadcast or expanded tensor is read from its storage once)."""
     if isinstance(x, torch.Tensor):
         n = x.numel() * x.element_size()
-        if type(n) is not int:  # a data-dependent size (fake tensors): its real or assumed value
-            n = int(n)
+        if type(n) is not int:
+            n = symbolic_value(n)
         if n and not x.is_contiguous():
             try:
                 n = min(n, x.untyped_storage().nbytes())

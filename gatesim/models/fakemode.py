@@ -138,14 +138,34 @@ class RealValues(TorchDispatchMode):
         bound: every candidate kept (all elements nonzero, NMS keeps every box, all values unique)."""
         env = self.mode.shape_env
         known = env.real_tensor_prop_unbacked_vals
-        bound = max((int(a.numel()) for a in pytree.tree_leaves((args, kwargs)) if isinstance(a, torch.Tensor)),
-                    default=0)
+        name = str(getattr(func, "overloadpacket", func))
+        masks = [a for a in pytree.tree_leaves(args[1:]) if isinstance(a, torch.Tensor) and a.dtype == torch.bool] \
+            if name in _MASKED else []
+        if masks:  # x[mask], masked_select: as many as the mask keeps (its real count when the inputs decide it)
+            bound = max(_kept(m) for m in masks)
+        else:
+            bound = max((int(a.numel()) for a in pytree.tree_leaves((args, kwargs)) if isinstance(a, torch.Tensor)),
+                        default=0)
+        exact = bool(masks) and all(is_fake(m) and m.real_tensor is not None for m in masks)
         for t in pytree.tree_leaves(out):
             sizes = t.shape if isinstance(t, torch.Tensor) else [t] if isinstance(t, torch.SymInt) else []
             for s in sizes:
                 if isinstance(s, torch.SymInt) and s.node.expr.is_Symbol and s.node.expr not in known:
                     env.set_real_tensor_prop_unbacked_vals(s.node.expr, bound)
-                    self.assumed[str(getattr(func, "overloadpacket", func))] += 1
+                    if not exact:
+                        self.assumed[name] += 1
+
+
+#: selections by a boolean mask (the mask is an argument after the first)
+_MASKED = frozenset({"aten.index", "aten.masked_select"})
+
+
+def _kept(mask: torch.Tensor) -> int:
+    """Elements a boolean mask keeps: its real count when it carries real values, else all of them."""
+    if is_fake(mask) and mask.real_tensor is not None:
+        with _disable_current_modes():
+            return int(mask.real_tensor.count_nonzero())
+    return int(mask.numel())
 
 
 def _all_indices(args) -> torch.Tensor:

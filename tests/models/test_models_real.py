@@ -394,3 +394,27 @@ def test_topk_indices_the_parameters_choose_are_the_first_candidates_on_fake_ten
     per = [r.bos(module=f"model.experts.{e}", phase="forward") for e in range(3)]
     assert per == [bo(mul=5 * 16, add=5 * 16)] * 2 + [bo()]  # every row picks experts 0 and 1: k work per row
     assert any("top-k" in n for n in r.notes)
+
+
+class MaskedRows(nn.Module):
+    """Keeps the rows an input mask selects (``h[ids > 0]``): the size comes from the inputs, the rows from the
+    parameters."""
+
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(4, 4)
+
+    def forward(self, x, ids):
+        return self.fc(x)[ids > 0] * 2
+
+
+def test_rows_an_input_mask_selects_count_as_on_the_cpu():
+    def inputs(model, device):
+        return torch.randn(6, 4).to(device), torch.tensor([1, 0, 2, 0, 3, 4]).to(device)
+
+    fake = count(MaskedRows, inputs, optimizer="adam")
+    assert fake.device == "fake"  # the counts and bytes are data-dependent sizes (symbols) with real values
+    cpu = count(MaskedRows, inputs, optimizer="adam", device="cpu")
+    for phase in cpu.phases:
+        assert fake.bos(phase=phase) == cpu.bos(phase=phase) and fake.bytes(phase=phase) == cpu.bytes(phase=phase)
+    assert fake.bos(module="model", phase="forward").mul == 6 * 16 + 4 * 4  # the Linear on 6 rows, then 4 kept
