@@ -133,7 +133,10 @@ def _meta_retry(func, args, kwargs, error):
         return None
     try:
         shape, dtype = rule(args, kwargs)
-        return torch.empty(shape, dtype=dtype, device=tensors[0].device)
+        # made from an argument that holds no real value: on fake tensors a factory, or an op on an input's real
+        # value, would also run for real (and allocate the whole output)
+        src = next((t for t in tensors if getattr(t, "real_tensor", None) is None), tensors[0])
+        return src.new_empty(shape, dtype=dtype)
     except Exception:
         return None
 

@@ -296,6 +296,26 @@ def test_grouped_mm_counts_on_meta_in_fp32():
     assert half["bf16"] == bo(mul=12 * 8 * 5) and half["fp32"] == bo(add=12 * 5 * 7)
 
 
+class HugeExperts(nn.Module):
+    """1024 experts of 8192 x 8192 in fp32 (256 GiB): their weight gradient exists only as a fake tensor."""
+
+    def __init__(self):
+        super().__init__()
+        self.w = nn.Parameter(torch.empty(1024, 8192, 8192))
+
+    def forward(self, x):
+        offs = torch.full((1024,), x.shape[0], dtype=torch.int32, device=x.device)  # every token to the last one
+        return torch._grouped_mm(x, self.w, offs=offs)
+
+
+def test_grouped_mm_in_fp32_on_fake_tensors_allocates_nothing():
+    # the meta kernel refuses fp32; the output made in its place must be fake too, not a real 256 GiB tensor
+    r = count(HugeExperts, input_shape=(16, 8192), device="fake", optimizer="sgd")
+    assert not r.uncounted and r.bos(phase="forward").mul == 16 * 8192 * 8192
+    # the weights' gradient (the input needs none), after the MSE gradient's scale per output
+    assert r.bos(phase="backward").mul == 16 * 8192 * 8192 + 16 * 8192 + 1
+
+
 def test_scaled_mm_fp8():
     a = meta(16, 32, dtype=torch.float8_e4m3fn)
     b = meta(64, 32, dtype=torch.float8_e4m3fn).t()
