@@ -24,6 +24,8 @@ Pricing choices (each is a recipe: override it with :meth:`RecipeSet.register`):
   (q - zero point) · scale; int8 matmuls multiply in int8 (an 8-bit multiplier, whether the activations are
   uint8 or int8) and accumulate in int32; the
   requantization of each output is a multiply, zero-point corrections and a clamp in fp32.
+* **linalg_solve_triangular** (chunked linear attention): substitution, n(n-1)/2 multiply-subtracts and n divisions
+  per right-hand side.
 * **_grouped_mm** (mixture-of-experts experts) and **_scaled_mm** (fp8 with scales) are dot products:
   multiplies in the input format, adds (and the scale multiplies) in the accumulator format.
 """
@@ -420,6 +422,16 @@ def _all_true(args, kwargs, out):
     return bo(compare=max(args[0].numel() - 1, 0))  # a reduction of booleans
 
 
+def _solve_triangular(args, kwargs, out):
+    """Forward (or back) substitution, x_i = (b_i - sum_j<i a_ij x_j) / a_ii, for every right-hand side:
+    n(n-1)/2 multiplies and subtractions and n divisions (none when ``unitriangular``) per column of B."""
+    n = int(args[0].shape[-1])
+    rhs = _numel(out) // n if n else 0
+    pairs = rhs * n * (n - 1) // 2
+    unit = bool(_arg(args, kwargs, 4, "unitriangular", False))
+    return bo(mul=pairs, sub=pairs, div=0 if unit else rhs * n)
+
+
 # -- the table ---------------------------------------------------------------------------------------------------------
 def zoo_recipes(exp=EXP, log=LOG, sin=SIN, tanh=TANH) -> dict:
     """Recipes keyed by op name (``aten.`` implied unless a namespace is given)."""
@@ -434,7 +446,7 @@ def zoo_recipes(exp=EXP, log=LOG, sin=SIN, tanh=TANH) -> dict:
         "index_add": _index_add, "histc": _histc, "bincount": _bincount, "nonzero": _nonzero,
         "nonzero_static": _nonzero, "argwhere": _nonzero, "masked_select": _nonzero,
         "count_nonzero": _count_nonzero, "one_hot": _one_hot, "tril": _tri, "triu": _tri, "eye": _eye, "arange": _arange,
-        "linspace": _arange, "logspace": _logspace, "_is_all_true": _all_true, "_is_any_true": _all_true,
+        "linspace": _arange, "logspace": _logspace, "linalg_solve_triangular": _solve_triangular, "_is_all_true": _all_true, "_is_any_true": _all_true,
         "isin": _isin, "_embedding_bag": _embedding_bag, "_embedding_bag_forward_only": _embedding_bag,
         "_embedding_bag_backward": _embedding_bag_backward, "_embedding_bag_dense_backward": _embedding_bag_backward,
         # cumulative

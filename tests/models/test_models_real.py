@@ -285,6 +285,11 @@ def test_ops_the_zoos_emit_have_recipes():
     r = _ops(lambda: F.interpolate(x, scale_factor=2, mode="bilinear"))
     assert r.bos() == bo(mul=6 * 2 * 3 * 16 * 16 + 2 * 32, add=3 * 2 * 3 * 16 * 16)
     assert _ops(lambda: torch.cumsum(ids.int(), 1)).bos_by_format() == {"int32": bo(add=4 * 5)}
+    # substitution with a 2 x (5 x 5) triangle for 3 right-hand sides: 10 multiply-subtracts and 5 divisions each
+    a, b = meta(2, 5, 5), meta(2, 5, 3)
+    assert _ops(lambda: torch.linalg.solve_triangular(a, b, upper=False)).bos() == bo(mul=60, sub=60, div=30)
+    assert _ops(lambda: torch.linalg.solve_triangular(a, b, upper=True, unitriangular=True)).bos() == bo(
+        mul=60, sub=60)
 
 
 def test_grouped_mm_counts_on_meta_in_fp32():
