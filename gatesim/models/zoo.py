@@ -201,13 +201,14 @@ class _NoChecks:
 
 
 def _hf(spec: str, name: str, config_only: bool, layers: int | None) -> ZooModel:
-    from .hf_inputs import HFInputs
+    from .hf_inputs import HFInputs, sub_configs
 
     config = hf_config(name, config_only)
     if layers:
         _shrink(config, layers)
-    if hasattr(config, "use_cache"):
-        config.use_cache = False
+    for cfg in sub_configs(config):  # a training step keeps no cache (nor do the text models inside a multimodal one)
+        if hasattr(cfg, "use_cache"):
+            cfg.use_cache = False
     cls = hf_model_class(config)
     inputs = HFInputs(config, cls, getattr(config, "model_type", name))
 

@@ -80,3 +80,17 @@ def test_zoo_specs_fail_clearly(tmp_path):
     bad.write_text('{"model_type": "not-a-type"}')
     res = run(f"hf:{bad}")
     assert res.exit_code == 2 and "not-a-type" in res.output
+
+
+def test_nested_text_models_keep_no_cache(tmp_path):
+    # a cache made inside a multimodal model's language model (MiniCPM-V's hybrid attention asked it for a
+    # sequence length it cannot give) has no place in a training step
+    from transformers import LlavaConfig
+
+    cfg = LlavaConfig(text_config=dict(model_type="llama", **TINY), vision_config=dict(
+        model_type="clip_vision_model", hidden_size=32, intermediate_size=64, num_hidden_layers=1,
+        num_attention_heads=4, image_size=32, patch_size=8))
+    path = tmp_path / "llava.json"
+    cfg.to_json_file(str(path))
+    model = load_zoo_model(f"hf:{path}").factory()
+    assert model.config.text_config.use_cache is False
