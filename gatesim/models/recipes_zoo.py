@@ -24,6 +24,7 @@ Pricing choices (each is a recipe: override it with :meth:`RecipeSet.register`):
   (q - zero point) · scale; int8 matmuls multiply in int8 (an 8-bit multiplier, whether the activations are
   uint8 or int8) and accumulate in int32; the
   requantization of each output is a multiply, zero-point corrections and a clamp in fp32.
+* **_euclidean_dist** (``cdist``: a codec's nearest code) as ATen computes it: norms and one matmul.
 * **linalg_solve_triangular** (chunked linear attention): substitution, n(n-1)/2 multiply-subtracts and n divisions
   per right-hand side.
 * **_grouped_mm** (mixture-of-experts experts) and **_scaled_mm** (fp8 with scales) are dot products:
@@ -432,6 +433,16 @@ def _solve_triangular(args, kwargs, out):
     return bo(mul=pairs, sub=pairs, div=0 if unit else rhs * n)
 
 
+def _euclidean_dist(args, kwargs, out):
+    """ATen's ``_euclidean_dist`` (``cdist``'s matmul path): squared norms of both sets, one matmul of
+    [-2 x1, |x1|^2, 1] by [x2, 1, |x2|^2] (d + 2 terms per pair), then clamp at 0 and a square root per pair."""
+    x1, x2 = args[0], args[1]
+    d, n, m = int(x1.shape[-1]), int(x1.shape[-2]), int(x2.shape[-2])
+    batch = _numel(out) // (n * m) if n * m else 0
+    per = bo(mul=2 * n * d + m * d + n * m * (d + 2), add=(n + m) * (d - 1) + n * m * (d + 1), compare=n * m)
+    return batch * (per + SQRT * (n * m))
+
+
 # -- the table ---------------------------------------------------------------------------------------------------------
 def zoo_recipes(exp=EXP, log=LOG, sin=SIN, tanh=TANH) -> dict:
     """Recipes keyed by op name (``aten.`` implied unless a namespace is given)."""
@@ -446,7 +457,8 @@ def zoo_recipes(exp=EXP, log=LOG, sin=SIN, tanh=TANH) -> dict:
         "index_add": _index_add, "histc": _histc, "bincount": _bincount, "nonzero": _nonzero,
         "nonzero_static": _nonzero, "argwhere": _nonzero, "masked_select": _nonzero,
         "count_nonzero": _count_nonzero, "one_hot": _one_hot, "tril": _tri, "triu": _tri, "eye": _eye, "arange": _arange,
-        "linspace": _arange, "logspace": _logspace, "linalg_solve_triangular": _solve_triangular, "_is_all_true": _all_true, "_is_any_true": _all_true,
+        "linspace": _arange, "logspace": _logspace, "linalg_solve_triangular": _solve_triangular,
+        "_euclidean_dist": _euclidean_dist, "_is_all_true": _all_true, "_is_any_true": _all_true,
         "isin": _isin, "_embedding_bag": _embedding_bag, "_embedding_bag_forward_only": _embedding_bag,
         "_embedding_bag_backward": _embedding_bag_backward, "_embedding_bag_dense_backward": _embedding_bag_backward,
         # cumulative

@@ -26,19 +26,27 @@ LOSSES = ("mse", "cross-entropy")
 OPTIMIZERS = ("sgd", "adam", "adamw")
 
 
-def _first_tensor(x):
+def _tensors(x):
+    """The tensors of a model output, in order (tensors, lists, tuples, dicts, outputs with ``logits``)."""
     if isinstance(x, torch.Tensor):
-        return x
-    if isinstance(x, dict):
-        x = list(x.values())
-    if isinstance(x, (list, tuple)):
-        for y in x:
-            t = _first_tensor(y)
-            if t is not None:
-                return t
-    if hasattr(x, "logits"):
-        return x.logits
-    return None
+        yield x
+    elif isinstance(x, (dict, list, tuple)):
+        for y in (x.values() if isinstance(x, dict) else x):
+            yield from _tensors(y)
+    elif hasattr(x, "logits"):
+        yield from _tensors(x.logits)
+
+
+def _first_tensor(x):
+    """The output a loss is taken on: the first floating-point tensor of ``x`` (a codec returns its integer
+    codes before its decoded audio), else the first tensor; None if it holds none."""
+    first = None
+    for t in _tensors(x):
+        if t.is_floating_point():
+            return t
+        if first is None:
+            first = t
+    return first
 
 
 def _first_leaf(model: nn.Module):

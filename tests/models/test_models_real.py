@@ -88,6 +88,24 @@ def test_a_constructor_that_reads_its_own_tensors_builds_on_meta():
     assert r.bos(module="model.b") == bo(mul=2 * 12 * 20, add=2 * 12 * 20)
 
 
+class CodesThenAudio(nn.Module):
+    """Returns integer codes before the decoded values, as audio codecs (EnCodec, Mimi) do."""
+
+    def __init__(self):
+        super().__init__()
+        self.enc = nn.Linear(4, 4)
+        self.dec = nn.Linear(4, 4)
+
+    def forward(self, x):
+        codes = self.enc(x).argmax(-1)
+        return codes, self.dec(x)
+
+
+def test_the_loss_is_taken_on_the_first_floating_point_output():
+    r = count(CodesThenAudio, input_shape=(2, 4), optimizer="sgd")
+    assert r.bos(module="model.dec", phase="backward").mul > 0 and r.bos(module="model.enc", phase="backward") == bo()
+
+
 def test_tensor_made_on_the_cpu_inside_forward_counts_on_fake_tensors():
     r = count(CpuTensorInside, input_shape=(2, 4), level="inference")
     assert r.device == "fake" and r.attempts[0][0] == "meta"
@@ -290,6 +308,9 @@ def test_ops_the_zoos_emit_have_recipes():
     assert _ops(lambda: torch.linalg.solve_triangular(a, b, upper=False)).bos() == bo(mul=60, sub=60, div=30)
     assert _ops(lambda: torch.linalg.solve_triangular(a, b, upper=True, unitriangular=True)).bos() == bo(
         mul=60, sub=60)
+    # distances between 4 and 6 points in 3-D (a codec's nearest code): norms, one matmul of d + 2 terms, roots
+    assert _ops(lambda: torch._euclidean_dist(meta(4, 3), meta(6, 3))).bos() == bo(
+        mul=2 * 4 * 3 + 6 * 3 + 24 * 5, add=10 * 2 + 24 * 4, compare=24, root=24)
 
 
 def test_grouped_mm_counts_on_meta_in_fp32():
