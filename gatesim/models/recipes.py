@@ -434,6 +434,10 @@ def _compare_reduce(args, kwargs, out):
     return bo(compare=max(x.numel() - _numel(out), 0))
 
 
+def _aminmax(args, kwargs, out):
+    return bo(compare=2 * max(args[0].numel() - _numel(out[0]), 0))  # a running min and a running max
+
+
 def _var_like(with_root: bool, with_mean_out: bool = False):
     def recipe(args, kwargs, out):
         x = args[0]
@@ -929,7 +933,7 @@ def _common(exp, log, sigmoid_cost, tanh_cost) -> dict:
         "mm": _mm, "bmm": _mm, "matmul": _mm, "addmm": _addmm, "baddbmm": _addmm,
         "convolution": _convolution, "_convolution": _convolution, "convolution_backward": _convolution_backward,
         "sum": _sum, "mean": _mean, "nansum": _sum, "prod": lambda a, k, o: bo(mul=max(a[0].numel() - _numel(o), 0)),
-        "amax": _compare_reduce, "amin": _compare_reduce, "max": _compare_reduce, "min": _compare_reduce,
+        "amax": _compare_reduce, "amin": _compare_reduce, "aminmax": _aminmax, "max": _compare_reduce, "min": _compare_reduce,
         "argmax": _compare_reduce, "argmin": _compare_reduce, "any": _compare_reduce, "all": _compare_reduce,
         "var": _var_like(False), "std": _var_like(True), "var_mean": _var_like(False), "std_mean": _var_like(True),
         "_foreach_norm": lambda a, k, o: sum((_norm((t,) + tuple(a[1:2]), {}, None) for t in a[0]), ZERO),

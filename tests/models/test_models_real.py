@@ -308,6 +308,7 @@ def test_ops_the_zoos_emit_have_recipes():
     assert _ops(lambda: torch.linalg.solve_triangular(a, b, upper=False)).bos() == bo(mul=60, sub=60, div=30)
     assert _ops(lambda: torch.linalg.solve_triangular(a, b, upper=True, unitriangular=True)).bos() == bo(
         mul=60, sub=60)
+    assert _ops(lambda: torch.aminmax(meta(4, 6), dim=1)).bos() == bo(compare=2 * 4 * 5)
     # distances between 4 and 6 points in 3-D (a codec's nearest code): norms, one matmul of d + 2 terms, roots
     assert _ops(lambda: torch._euclidean_dist(meta(4, 3), meta(6, 3))).bos() == bo(
         mul=2 * 4 * 3 + 6 * 3 + 24 * 5, add=10 * 2 + 24 * 4, compare=24, root=24)
