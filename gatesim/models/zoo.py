@@ -171,10 +171,26 @@ def _shrink(config, layers: int) -> None:
         for key in _LAYER_KEYS:
             v = getattr(cfg, key, None)
             if isinstance(v, int) and not isinstance(v, bool) and v > layers:
+                if _shrink_backbone(cfg, v, layers):
+                    continue
                 setattr(cfg, key, layers)
                 for k, lst in list(vars(cfg).items()):
                     if isinstance(lst, (list, tuple)) and len(lst) == v and ("layer" in k or "type" in k):
                         setattr(cfg, k, type(lst)(lst[:layers]))
+
+
+def _shrink_backbone(cfg, depth: int, layers: int) -> bool:
+    """A backbone whose layers are its stages (DINOv2 in Depth Anything, ViTPose): as many layers as the
+    stages it outputs (at least ``layers``), the outputs moved to the last ones; False if ``cfg`` is no such
+    backbone."""
+    names, outs = getattr(cfg, "stage_names", None), getattr(cfg, "out_indices", None)
+    if not isinstance(names, (list, tuple)) or len(names) != depth + 1 or not outs:
+        return False
+    keep = max(layers, len(outs))
+    cfg.num_hidden_layers = keep
+    cfg.stage_names = ["stem"] + [f"stage{i}" for i in range(1, keep + 1)]
+    cfg.out_indices = list(range(keep - len(outs) + 1, keep + 1))  # the setter aligns out_features
+    return True
 
 
 class _NoChecks:

@@ -94,3 +94,16 @@ def test_nested_text_models_keep_no_cache(tmp_path):
     cfg.to_json_file(str(path))
     model = load_zoo_model(f"hf:{path}").factory()
     assert model.config.text_config.use_cache is False
+
+
+def test_a_shrunk_backbone_keeps_the_stages_its_head_reads():
+    # Depth Anything's neck reads four DINOv2 stages (9..12 of 12): two layers would leave it none
+    import torch
+
+    zm = load_zoo_model("hf:depth_anything", layers=2)
+    with torch.device("meta"):
+        model = zm.factory()
+    assert model.config.backbone_config.out_indices == [1, 2, 3, 4]
+    assert len(model.backbone.encoder.layer) == 4
+    r = count(zm.factory, zm.inputs((1, 3, 56, 56)), optimizer="adamw", strict=True)
+    assert r.device == "meta" and r.flops(module="model.head") > 0
