@@ -113,7 +113,8 @@ def _family(model_type: str) -> list[str]:
     changed = True
     while changed:
         changed = False
-        for suffix in ("_model", "_vision", "_encoder", "_text", "_audio", "_ctc", "_tokenizer", "_decoder"):
+        for suffix in ("_model", "_vision", "_encoder", "_text", "_audio", "_ctc", "_tokenizer", "_decoder", "_moe",
+                       "_thinker"):
             if stem.endswith(suffix):
                 stem = stem[: -len(suffix)]
                 out.append(stem)

@@ -107,3 +107,10 @@ def test_a_shrunk_backbone_keeps_the_stages_its_head_reads():
     assert len(model.backbone.encoder.layer) == 4
     r = count(zm.factory, zm.inputs((1, 3, 56, 56)), optimizer="adamw", strict=True)
     assert r.device == "meta" and r.flops(module="model.head") > 0
+
+
+def test_sub_model_types_find_their_family_processor():
+    from gatesim.models.hf_inputs import image_processor
+
+    # a mixture-of-experts or "thinker" variant shares its base model's image processor
+    assert image_processor("qwen3_vl_moe") is not None and image_processor("qwen3_vl_moe_vision") is not None
