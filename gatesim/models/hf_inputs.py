@@ -7,6 +7,8 @@ A model is fed what it needs, the way its processor would feed it, with no downl
 * images through the model type's own image processor (its defaults: ``pixel_values`` in the layout the
   model takes, with ``image_grid_thw``, ``pixel_attention_mask``, ``image_sizes``... where it makes them),
   sized from the configuration (``image_size``, ``num_channels``) when the model takes plain NCHW images;
+* video clips of the configuration's frame count and image size (``pixel_values_videos``, batch x frames x
+  channels x height x width) for video models;
 * audio through the model type's feature extractor (``input_features`` / ``input_values`` of one second of
   noise at its sampling rate, with the masks it makes);
 * a multimodal model's placeholders: as many image (or audio) tokens in ``input_ids`` as its vision (audio)
@@ -29,6 +31,7 @@ import torch
 _SPECIAL = ("_token_id", "_token_index", "_token_ids")
 #: the main inputs a shape describes, and what else a signature may require that we can build
 TEXT, PIXELS, AUDIO_VALUES, AUDIO_FEATURES = "input_ids", "pixel_values", "input_values", "input_features"
+VIDEOS = "pixel_values_videos"
 
 
 def sub_configs(config) -> list:
@@ -195,6 +198,15 @@ def _size_like(proc, side: int) -> None:
             setattr(proc, flag, False)
 
 
+def make_clip(config, batch: int) -> torch.Tensor:
+    """``batch`` random video clips (batch, frames, channels, height, width) of the configuration's frame
+    count (``num_frames``, ``frames_per_clip``; 8 when it names none) and image size."""
+    c, h, w = image_size(config)
+    t = find(config, "num_frames", "frames_per_clip", prefer="vision_config", default=8)
+    t = int(t) if isinstance(t, int) and t > 0 else 8
+    return torch.rand(batch, t, c, h, w, generator=torch.Generator().manual_seed(0))
+
+
 def make_images(model_type: str, config, batch: int, hw: tuple[int, int] | None = None) -> dict[str, Any]:
     """Image inputs for ``batch`` random images: what the model type's image processor makes, or plain NCHW
     ``pixel_values`` of the configuration's size (also when the processor makes plain NCHW images of another
@@ -330,6 +342,8 @@ class HFInputs:
         out: dict[str, Any] = self._series(b) if self.main in ("past_values", "states") else {}
         if self.main == "inputs" and isinstance(getattr(self.config, "vocab_size", None), int):
             out["inputs"] = text_ids(self.config, (b, shape[1] if len(shape) > 1 else 32))  # Perceiver's text
+        if self.main == VIDEOS or VIDEOS in self.required:
+            out[VIDEOS] = make_clip(self.config, b)
         if self.wants_images or self.patch_tower:
             hw = tuple(shape[-2:]) if self.main == PIXELS and len(shape) == 4 else None
             imgs = make_images(self.mt, self.config, b, hw)
