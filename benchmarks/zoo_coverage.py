@@ -146,7 +146,9 @@ def run_one(zoo, name, amp, timeout):
     except Exception as e:
         msg = str(e).splitlines()[0] if str(e) else ""
         status = "error"
-        if zoo == "hf" and "from its configuration failed" in msg:
+        if "library but it was not found" in msg:  # a processor's backend (torchaudio) is not installed
+            status, msg = "no-package", f"{NEEDS_PACKAGE}: {msg[msg.find('requires'):] if 'requires' in msg else msg}"
+        elif zoo == "hf" and "from its configuration failed" in msg:
             why = hf_builds_unshrunk(name)
             if why:  # the library's own default configuration does not build: not the counter's failure
                 status, msg = "no-build", f"{DOES_NOT_BUILD}: {why}"
@@ -161,13 +163,14 @@ def run_one(zoo, name, amp, timeout):
 def summarize(zoo: str, rows: list, skipped: dict, amps: list) -> dict:
     """Print "N of M architectures, zero uncounted ops" and every other architecture with why; M is every
     architecture tried except those whose default configuration does not build (listed apart)."""
-    nobuild = [r for r in rows if any(x["status"] == "no-build" for x in r)]
+    nobuild = [r for r in rows if any(x["status"] in ("no-build", "no-package") for x in r)]
     ran = [r for r in rows if r not in nobuild]
     good = [r for r in ran if all(x["status"] == "ok" for x in r)]
     how = " and ".join("fp32" if a is None else a + " autocast" for a in amps)
     pct = 100 * len(good) / len(ran) if ran else 0.0
     print(f"{zoo}: {len(good)} of {len(ran)} architectures, zero uncounted ops ({pct:.1f}%; {how}; training step "
-          f"with AdamW); {len(nobuild)} more whose default configuration does not build")
+          f"with AdamW); {len(nobuild)} more whose default configuration does not build or whose processor "
+          f"needs a package not installed")
     devices = Counter(x["device"] for r in good for x in r)
     print(f"  counted on: {', '.join(f'{d} {n}' for d, n in devices.most_common())}")
     missing = Counter()
@@ -180,7 +183,8 @@ def summarize(zoo: str, rows: list, skipped: dict, amps: list) -> dict:
     if missing:
         print("  uncounted ops by architectures: " + ", ".join(f"{k} {v}" for k, v in missing.most_common()))
     for r in nobuild:
-        print(f"  does not build: {r[0]['name']}: {r[0]['why'][:300]}")
+        what = "does not build" if r[0]["status"] == "no-build" else "not tried"
+        print(f"  {what}: {r[0]['name']}: {r[0]['why'][:300]}")
     for mt, why in sorted(skipped.items()):
         print(f"  not tried: {mt}: {why}")
     return dict(counted=len(good), tried=len(ran), no_build=len(nobuild), skipped=len(skipped))
@@ -253,7 +257,7 @@ def main():
                 continue
             per = []
             for amp in amps:
-                if per and per[0]["status"] == "no-build":  # it will not build under autocast either
+                if per and per[0]["status"] in ("no-build", "no-package"):  # nor under autocast
                     per.append(dict(per[0], amp=amp))
                 else:
                     per.append(run_one(zoo, name, amp, args.timeout))

@@ -149,11 +149,12 @@ def image_processor(model_type: str):
 
 def feature_extractor(model_type: str, config=None):
     """A default instance of the model type's feature extractor, with the configuration's number of features
-    (mel bins) where it names one, or None."""
+    (mel bins) where it names one, or None; ImportError when it exists but needs a package not installed."""
     from transformers.models.auto import feature_extraction_auto as fea
 
     bins = find(config, "num_mel_bins", "feature_size", "input_feat_per_channel", "n_mels", "num_mel_filters",
                 prefer="audio_config") if config is not None else None
+    missing = None
     for mt in _family(model_type):
         name = fea.FEATURE_EXTRACTOR_MAPPING_NAMES.get(mt)
         if not name:
@@ -167,10 +168,15 @@ def feature_extractor(model_type: str, config=None):
         for kw in ([{"feature_size": bins}] if isinstance(bins, int) else []) + [{}]:
             try:
                 fe = cls(**kw)
+            except ImportError as e:  # a placeholder for an extractor whose backend (torchaudio) is missing
+                missing = e
+                continue
             except Exception:
                 continue
             if not kw or getattr(fe, "feature_size", None) == bins:
                 return fe
+    if missing is not None:  # not raw samples in place of the features the model takes
+        raise ImportError(" ".join(str(missing).split()))
     return None
 
 

@@ -123,3 +123,17 @@ def test_video_models_get_clips_of_their_configured_frames():
     assert tuple(x["pixel_values_videos"].shape) == (1, cfg.num_frames, 3, cfg.image_size, cfg.image_size)
     r = count(zm.factory, zm.inputs(), optimizer="adamw", strict=True)
     assert r.device == "meta" and r.flops(phase="forward") > 0
+
+
+def test_a_feature_extractor_whose_backend_is_missing_says_so():
+    # raw samples in place of the mel features the model takes would fail later with a shape error
+    import importlib.util
+
+    from gatesim.models.hf_inputs import feature_extractor
+
+    if importlib.util.find_spec("torchaudio") is not None:
+        pytest.skip("torchaudio is installed here")
+    if "fun_asr_nano" not in transformers.models.auto.feature_extraction_auto.FEATURE_EXTRACTOR_MAPPING_NAMES:
+        pytest.skip("this transformers has no FunASR-Nano feature extractor")
+    with pytest.raises(ImportError, match="torchaudio"):
+        feature_extractor("fun_asr_nano_encoder")
