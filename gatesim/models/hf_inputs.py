@@ -359,6 +359,11 @@ class HFInputs:
                 key = "hidden_states" if "hidden_states" in self.params else PIXELS
                 out[key] = imgs.pop("pixel_values")
                 out["grid_thw"] = imgs.pop("image_grid_thw", None)
+            frames = find(self.config, "num_frames", prefer="vision_config")
+            pv = imgs.get(PIXELS)
+            if isinstance(frames, int) and not self.patch_tower and isinstance(pv, torch.Tensor) and (
+                    pv.dim() == 4 or (pv.dim() == 5 and pv.shape[1] != frames)):
+                imgs[PIXELS] = make_clip(self.config, b)  # a video model's frames (VideoMAE, ViViT, X-CLIP)
             out.update(imgs)
         if self.wants_audio:
             samples = shape[1] if self.main == AUDIO_VALUES and len(shape) == 2 else None

@@ -116,11 +116,12 @@ def test_sub_model_types_find_their_family_processor():
     assert image_processor("qwen3_vl_moe") is not None and image_processor("qwen3_vl_moe_vision") is not None
 
 
-def test_video_models_get_clips_of_their_configured_frames():
-    zm = load_zoo_model("hf:videoprism_vision_model", layers=2)
+@pytest.mark.parametrize("mt, key", [("videoprism_vision_model", "pixel_values_videos"), ("timesformer", "pixel_values")])
+def test_video_models_get_clips_of_their_configured_frames(mt, key):
+    zm = load_zoo_model(f"hf:{mt}", layers=2)
     cfg = zm.make_inputs.config
     x = zm.make_inputs(None, "cpu", zm.default_shape)
-    assert tuple(x["pixel_values_videos"].shape) == (1, cfg.num_frames, 3, cfg.image_size, cfg.image_size)
+    assert tuple(x[key].shape[1:]) == (cfg.num_frames, 3, cfg.image_size, cfg.image_size)
     r = count(zm.factory, zm.inputs(), optimizer="adamw", strict=True)
     assert r.device == "meta" and r.flops(phase="forward") > 0
 
