@@ -193,6 +193,16 @@ def image_size(config) -> tuple[int, int, int]:
     return int(chans) if isinstance(chans, int) else 3, h, w
 
 
+def _patches_like(proc, config) -> None:
+    """Make a patch processor's patches the vision tower's (Qwen3-VL's towers take 16-pixel patches; the
+    Qwen2-VL processor they share defaults to 14)."""
+    for attr, keys in (("patch_size", ("patch_size",)), ("merge_size", ("spatial_merge_size", "merge_size")),
+                       ("temporal_patch_size", ("temporal_patch_size",))):
+        v = find(config, *keys, prefer="vision_config")
+        if isinstance(getattr(proc, attr, None), int) and isinstance(v, int) and v > 0:
+            setattr(proc, attr, v)
+
+
 def _size_like(proc, side: int) -> None:
     """Make a processor's images the configuration's size (its defaults are its checkpoint's) and one tile."""
     size = getattr(proc, "size", None)
@@ -224,6 +234,8 @@ def make_images(model_type: str, config, batch: int, hw: tuple[int, int] | None 
     proc = image_processor(model_type)
     if proc is not None and not hw:
         _size_like(proc, h)
+    if proc is not None:
+        _patches_like(proc, config)
     if proc is not None and c == 3:
         try:
             img = g.randint(0, 256, (h, w, 3), dtype=np.uint8)

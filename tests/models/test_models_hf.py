@@ -138,3 +138,17 @@ def test_a_feature_extractor_whose_backend_is_missing_says_so():
         pytest.skip("this transformers has no FunASR-Nano feature extractor")
     with pytest.raises(ImportError, match="torchaudio"):
         feature_extractor("fun_asr_nano_encoder")
+
+
+def test_a_shared_patch_processor_makes_the_towers_own_patches():
+    # Qwen3-VL's tower takes 16-pixel patches; the Qwen2-VL processor it shares defaults to 14 (1176 values)
+    from transformers.models.auto.configuration_auto import CONFIG_MAPPING
+
+    from gatesim.models.hf_inputs import make_images
+
+    if "qwen3_vl_vision" not in CONFIG_MAPPING:
+        pytest.skip("this transformers has no Qwen3-VL")
+    cfg = CONFIG_MAPPING["qwen3_vl_vision"]()
+    imgs = make_images("qwen3_vl_vision", cfg, 1)
+    grid = imgs["image_grid_thw"][0]
+    assert imgs["pixel_values"].shape == (int(grid.prod()), 3 * cfg.temporal_patch_size * cfg.patch_size ** 2)
