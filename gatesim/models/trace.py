@@ -209,6 +209,9 @@ def _loss_value(loss, out, target):
 def _optimizer(optimizer, params):
     if optimizer is None:
         return None
+    if not params:
+        raise CountingError("the model has no trainable parameters: a training step has nothing to update "
+                            "(count --level validation, or pass no optimizer)")
     if isinstance(optimizer, str):
         name = optimizer.lower()
         if name == "sgd":

@@ -465,3 +465,11 @@ def test_rows_an_input_mask_selects_count_as_on_the_cpu():
     for phase in cpu.phases:
         assert fake.bos(phase=phase) == cpu.bos(phase=phase) and fake.bytes(phase=phase) == cpu.bytes(phase=phase)
     assert fake.bos(module="model", phase="forward").mul == 6 * 16 + 4 * 4  # the Linear on 6 rows, then 4 kept
+
+
+def test_a_training_step_of_a_frozen_model_is_a_clear_error():
+    def frozen():
+        return nn.Linear(4, 4).requires_grad_(False)
+
+    with pytest.raises(CountingError, match="no trainable parameters"):
+        count(frozen, input_shape=(2, 4), optimizer="adamw")
