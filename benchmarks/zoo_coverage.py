@@ -1,19 +1,20 @@
 """Zoo coverage: how many architectures of each zoo count a training step with zero uncounted ops.
 
 For every architecture tried: build it from its configuration (no weights), run one training step (forward,
-MSE loss on the first output, backward, AdamW step) through ``gatesim.models.count`` with its defaults
-(meta tensors, falling back to fake and real CPU tensors), in fp32 and again under bf16 autocast, and check that
-no op was left uncounted. Prints "N of M architectures, zero uncounted ops" per zoo and lists the rest with why.
+MSE loss on the first floating-point output, backward, AdamW step) through ``gatesim.models.count`` with its
+defaults (meta tensors, falling back to fake and real CPU tensors), in fp32 and again under bf16 autocast, and
+check that no op was left uncounted. Prints "N of M architectures, zero uncounted ops" per zoo and lists the rest
+with why. M leaves out, and lists apart, architectures whose library default configuration does not build
+and those whose processor needs a package that is not installed (torchaudio).
 
-* hf: every model type of the installed transformers whose default configuration builds and whose model takes
-  one main input (token ids, pixel values, audio); two layers (``num_hidden_layers`` and friends set to 2; all
-  of them where two do not build).
-  Multimodal models that need paired inputs (text + image) are listed as not tried.
+* hf: every model type of the installed transformers that has a model class with a forward pass, fed the
+  inputs :mod:`gatesim.models.hf_inputs` builds from its configuration, processors and forward signature; two
+  layers (``num_hidden_layers`` and friends set to 2; all of them where two do not build).
 * torchvision: every classification, segmentation, detection and video model of ``torchvision.models``.
-* timm: a representative set (``--timm-count``, default 60: every ``--timm-stride``-th name of timm's sorted
-  list of architectures without pretrained tags).
+* timm: a representative set (``--timm-count``, default 60: evenly spaced names of timm's sorted list).
 
-    python benchmarks/zoo_coverage.py --zoo hf [--amp both|fp32|bf16] [--only bert,gpt2] [--json out.json]
+    python benchmarks/zoo_coverage.py --zoo hf [--amp both|fp32|bf16] [--only bert,gpt2] [--timeout S]
+        [--progress run.jsonl [--retry-failed]] [--from-progress run.jsonl] [--json out.json]
 """
 from __future__ import annotations
 
