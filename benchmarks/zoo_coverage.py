@@ -191,8 +191,17 @@ def summarize(zoo: str, rows: list, skipped: dict, amps: list) -> dict:
     return dict(counted=len(good), tried=len(ran), no_build=len(nobuild), skipped=len(skipped))
 
 
+STARTED = "started"
+CRASHED = "the counting process died while counting it (a crash, or the memory limit: ulimit -v)"
+
+
+def _log(log, zoo: str, x: dict) -> None:
+    print(json.dumps({"zoo": zoo, **{k: v for k, v in x.items() if k != "trace"}}), file=log, flush=True)
+
+
 def read_progress(path: str) -> dict:
-    """{zoo: {name: {amp: result}}} from a --progress JSONL file; a later line for the same run wins."""
+    """{zoo: {name: {amp: result}}} from a --progress JSONL file; a later line for the same run wins; a run
+    marked started and never ended killed the process: it failed (rerun with --retry-failed)."""
     by_zoo: dict = {}
     try:
         lines = open(path).read().splitlines()
@@ -201,6 +210,8 @@ def read_progress(path: str) -> dict:
     for line in lines:
         if line.strip():
             x = json.loads(line)
+            if x["status"] == STARTED:
+                x = dict(x, status="error", why=CRASHED, device=None, uncounted={}, seconds=0.0)
             by_zoo.setdefault(x["zoo"], {}).setdefault(x["name"], {})[x["amp"]] = x
     return by_zoo
 
@@ -259,14 +270,15 @@ def main():
             per = []
             for amp in amps:
                 if per and per[0]["status"] in ("no-build", "no-package"):  # nor under autocast
-                    per.append(dict(per[0], amp=amp))
+                    x = dict(per[0], amp=amp)
                 else:
-                    per.append(run_one(zoo, name, amp, args.timeout))
+                    if log:  # a run that kills the process (a crash, the memory limit) is left marked started
+                        _log(log, zoo, dict(name=name, amp=amp, status=STARTED))
+                    x = run_one(zoo, name, amp, args.timeout)
+                per.append(x)
+                if log:
+                    _log(log, zoo, x)
             rows.append(per)
-            if log:
-                for x in per:
-                    print(json.dumps({"zoo": zoo, **{k: v for k, v in x.items() if k != "trace"}}), file=log,
-                          flush=True)
         summarize(zoo, rows, skipped, amps)
         results[zoo] = {"rows": rows, "skipped": skipped}
     if args.json:

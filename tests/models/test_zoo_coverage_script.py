@@ -1,0 +1,27 @@
+"""benchmarks/zoo_coverage.py keeps its progress: a model that killed the process counts as failed on resume."""
+import importlib.util
+import json
+from pathlib import Path
+
+_PATH = Path(__file__).resolve().parents[2] / "benchmarks" / "zoo_coverage.py"
+
+
+def _script():
+    spec = importlib.util.spec_from_file_location("zoo_coverage", _PATH)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def test_a_run_that_killed_the_process_is_a_failure_on_resume(tmp_path, capsys):
+    zc = _script()
+    log = tmp_path / "run.jsonl"
+    ok = dict(zoo="hf", name="bert", amp=None, status="ok", why="", device="meta", uncounted={}, seconds=0.1)
+    lines = [ok, dict(zoo="hf", name="big", amp=None, status=zc.STARTED)]
+    log.write_text("".join(json.dumps(x) + "\n" for x in lines))
+    runs = zc.read_progress(str(log))["hf"]
+    assert runs["bert"][None]["status"] == "ok"
+    assert runs["big"][None]["status"] == "error" and runs["big"][None]["why"] == zc.CRASHED
+    zc.from_progress(str(log))
+    out = capsys.readouterr().out
+    assert "hf: 1 of 2 architectures, zero uncounted ops" in out and "FAILED big" in out
