@@ -173,7 +173,10 @@ def _shrink(config, layers: int) -> None:
             if isinstance(v, int) and not isinstance(v, bool) and v > layers:
                 if _shrink_backbone(cfg, v, layers):
                     continue
-                setattr(cfg, key, layers)
+                try:
+                    setattr(cfg, key, layers)
+                except NotImplementedError:  # a derived count (Funnel's blocks, ProphetNet's stacks): kept whole
+                    continue
                 for k, lst in list(vars(cfg).items()):
                     if isinstance(lst, (list, tuple)) and len(lst) == v and ("layer" in k or "type" in k):
                         setattr(cfg, k, type(lst)(lst[:layers]))

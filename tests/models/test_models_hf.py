@@ -152,3 +152,10 @@ def test_a_shared_patch_processor_makes_the_towers_own_patches():
     imgs = make_images("qwen3_vl_vision", cfg, 1)
     grid = imgs["image_grid_thw"][0]
     assert imgs["pixel_values"].shape == (int(grid.prod()), 3 * cfg.temporal_patch_size * cfg.patch_size ** 2)
+
+
+def test_a_layer_count_the_configuration_derives_is_left_whole():
+    # ProphetNet refuses num_hidden_layers (it derives it from its encoder and decoder counts, which shrink)
+    zm = load_zoo_model("hf:prophetnet", layers=2)
+    cfg = zm.make_inputs.config
+    assert cfg.num_encoder_layers == 2 and cfg.num_decoder_layers == 2
