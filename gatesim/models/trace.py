@@ -232,10 +232,11 @@ QUANTIZE = ("int8-dynamic",)
 #: state (activations come on top) fit in this many bytes; ``cpu_limit`` or $GATESIM_CPU_LIMIT_BYTES change it
 CPU_FALLBACK_LIMIT = 4 * 2**30
 
-#: what an error says when the step needs real values or CPU kernels, not only shapes
+#: what an error says when the step needs real values or CPU kernels, not only shapes (or, "couldn't swap", a
+#: module that converts its parameters inside forward, as Switch Transformers' router does: fake ones cannot be)
 _REAL_VALUE_SIGNS = ("meta", "fake", "data-dependent", "data dependent", "same device", "item()", "data pointer",
                      "unbacked", "_local_scalar_dense", "nonzero", "dynamic output shape", "not implemented",
-                     "quantized", "symbolic", "guard", "device type")
+                     "quantized", "symbolic", "guard", "device type", "couldn't swap")
 _REAL_VALUE_TYPES = ("NotImplementedError", "DataDependentOutputException", "DynamicOutputShapeException",
                      "UnsupportedOperatorException", "GuardOnDataDependentSymNode", "UnsupportedFakeTensorException",
                      "DataDependentOutputException")

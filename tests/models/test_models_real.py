@@ -106,6 +106,24 @@ def test_the_loss_is_taken_on_the_first_floating_point_output():
     assert r.bos(module="model.dec", phase="backward").mul > 0 and r.bos(module="model.enc", phase="backward") == bo()
 
 
+class ConvertsInForward(nn.Module):
+    """Converts a layer to float64 inside forward, as Switch Transformers' router does under autocast."""
+
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(4, 4)
+
+    def forward(self, x):
+        self.fc.to(torch.float64)
+        return self.fc(x.double()).float()
+
+
+def test_a_module_that_converts_its_parameters_in_forward_falls_back_from_fake_tensors():
+    r = count(ConvertsInForward, input_shape=(2, 4), optimizer="adamw", amp="bf16")  # autocast: fake first
+    assert r.device == "cpu" and r.attempts[0][0] == "fake" and "swap" in r.attempts[0][1]
+    assert r.bos_by_format(phase="forward")["fp64"].mul == 2 * 4 * 4  # the Linear, in the format it chose
+
+
 def test_tensor_made_on_the_cpu_inside_forward_counts_on_fake_tensors():
     r = count(CpuTensorInside, input_shape=(2, 4), level="inference")
     assert r.device == "fake" and r.attempts[0][0] == "meta"
