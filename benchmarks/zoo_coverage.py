@@ -201,7 +201,7 @@ def _log(log, zoo: str, x: dict) -> None:
 
 def read_progress(path: str) -> dict:
     """{zoo: {name: {amp: result}}} from a --progress JSONL file; a later line for the same run wins; a run
-    marked started and never ended killed the process: it failed (rerun with --retry-failed)."""
+    marked started and never ended killed the process: it failed (--retry-failed leaves it; delete its lines)."""
     by_zoo: dict = {}
     try:
         lines = open(path).read().splitlines()
@@ -211,7 +211,7 @@ def read_progress(path: str) -> dict:
         if line.strip():
             x = json.loads(line)
             if x["status"] == STARTED:
-                x = dict(x, status="error", why=CRASHED, device=None, uncounted={}, seconds=0.0)
+                x = dict(x, status="error", why=CRASHED, device=None, uncounted={}, seconds=0.0, crashed=True)
             by_zoo.setdefault(x["zoo"], {}).setdefault(x["name"], {})[x["amp"]] = x
     return by_zoo
 
@@ -234,7 +234,8 @@ def main():
     ap.add_argument("--json", help="write every result to this JSON file")
     ap.add_argument("--progress", help="append each result to this JSONL file as it ends; architectures it already "
                                        "holds are not run again (resume), unless --retry-failed and they failed")
-    ap.add_argument("--retry-failed", action="store_true", help="with --progress: run again what failed there")
+    ap.add_argument("--retry-failed", action="store_true", help="with --progress: run again what failed there "
+                                                                 "(not what killed the process: delete its lines)")
     ap.add_argument("--from-progress", help="only summarize a --progress JSONL file")
     args = ap.parse_args()
     if args.from_progress:
@@ -264,7 +265,7 @@ def main():
         for name in tqdm(names, desc=zoo, file=sys.stderr):
             old = done.get(name, {})
             if all(a in old for a in amps) and not (args.retry_failed and any(
-                    old[a]["status"] != "ok" for a in amps)):
+                    old[a]["status"] != "ok" and not old[a].get("crashed") for a in amps)):
                 rows.append([old[a] for a in amps])
                 continue
             per = []

@@ -22,6 +22,7 @@ def test_a_run_that_killed_the_process_is_a_failure_on_resume(tmp_path, capsys):
     runs = zc.read_progress(str(log))["hf"]
     assert runs["bert"][None]["status"] == "ok"
     assert runs["big"][None]["status"] == "error" and runs["big"][None]["why"] == zc.CRASHED
+    assert runs["big"][None]["crashed"]  # --retry-failed does not run it again (it would kill the run again)
     zc.from_progress(str(log))
     out = capsys.readouterr().out
     assert "hf: 1 of 2 architectures, zero uncounted ops" in out and "FAILED big" in out
