@@ -436,10 +436,10 @@ class HFInputs:
             if n <= 0:
                 continue
             row = [tok] * n
-            start = find(self.config, f"vision_start_token_id" if kind == "image" else "audio_start_token_id",
-                         f"boi_token_id" if kind == "image" else "boa_token_id")
-            end = find(self.config, f"vision_end_token_id" if kind == "image" else "audio_end_token_id",
-                       f"eoi_token_id" if kind == "image" else "eoa_token_id")
+            start = find(self.config, "vision_start_token_id" if kind == "image" else "audio_start_token_id",
+                         "boi_token_id" if kind == "image" else "boa_token_id")
+            end = find(self.config, "vision_end_token_id" if kind == "image" else "audio_end_token_id",
+                       "eoi_token_id" if kind == "image" else "eoa_token_id")
             if isinstance(start, int):
                 row = [start] + row
             if isinstance(end, int):
