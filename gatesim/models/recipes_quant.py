@@ -5,7 +5,8 @@ from __future__ import annotations
 import torch
 
 from .bo import bo
-from .recipes import _arg, _numel, _prod, accumulating
+from .recipes import _arg, _numel, _prod
+from .recipes_linear import accumulating
 from .recipes_select import out_fmt
 
 

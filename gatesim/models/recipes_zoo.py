@@ -185,7 +185,8 @@ def _log_sigmoid_backward(args, kwargs, out):
 
 
 def _addmm_activation(args, kwargs, out):
-    from .recipes import GELU, _addmm
+    from .recipes import GELU
+    from .recipes_linear import _addmm
 
     use_gelu = _arg(args, kwargs, 5, "use_gelu", False)
     v = _addmm(args, kwargs, out)
