@@ -65,8 +65,9 @@ def zoo_status(zoo: str) -> tuple[bool, str]:
             import torchvision  # noqa: F401  (timm needs it)
     except Exception as e:  # ImportError, or RuntimeError "operator torchvision::nms does not exist"
         msg = str(e).splitlines()[0] if str(e) else type(e).__name__
-        return False, f"{pkg} is not usable here ({type(e).__name__}: {msg}); pip install 'gatesim[zoo]' " \
-                      f"with a torchvision built for this torch"
+        hint = "pip install 'gatesim[zoo]'" if zoo == "hf" else \
+            "install the torchvision (and timm) built for the installed torch, e.g. torch==2.14.1 torchvision==0.29.1"
+        return False, f"{pkg} is not usable here ({type(e).__name__}: {msg}); {hint}"
     return True, ""
 
 
