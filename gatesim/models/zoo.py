@@ -16,6 +16,7 @@ for a shape and the default shape.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
@@ -197,6 +198,46 @@ def _shrink_backbone(cfg, depth: int, layers: int) -> bool:
     return True
 
 
+_SECTIONS = re.compile(r'rope_parameters\.get\(\s*"mrope_section"\s*,\s*\[([\d,\s]+)\]')
+
+
+def fit_rotary_sections(cfg) -> list | None:
+    """Make multimodal rotary sections fit the rotary dimension (GLM-4V's text towers: the modeling code's
+    default ``mrope_section`` [8, 12, 12] covers 2 x 32 = 64 of the head's 128 dimensions, as the published
+    checkpoints' ``partial_rotary_factor`` 0.5 does, but the default configuration rotates all 128). The
+    rotary share (``partial_rotary_factor``) is set so the sections cover it; where no share up to 1 does, the
+    sections are scaled to the rotary dimension. Returns the sections used, None if ``cfg`` needs nothing."""
+    import importlib.util
+
+    rp = getattr(cfg, "rope_parameters", None)
+    if not isinstance(rp, dict) or "mrope_section" in rp:
+        return None
+    spec = importlib.util.find_spec(type(cfg).__module__.replace(".configuration_", ".modeling_"))
+    try:
+        m = _SECTIONS.search(Path(spec.origin).read_text()) if spec and spec.origin else None
+    except OSError:
+        m = None
+    if not m:
+        return None
+    sections = [int(x) for x in m.group(1).split(",") if x.strip()]
+    heads = getattr(cfg, "num_attention_heads", None)
+    head = getattr(cfg, "head_dim", None) or (cfg.hidden_size // heads if heads else None)
+    if not isinstance(head, int) or not sections:
+        return None
+    share = rp.get("partial_rotary_factor", getattr(cfg, "partial_rotary_factor", None) or 1.0)
+    entries = (int(head * share) + 1) // 2  # the rotary frequencies: arange(0, dim, 2)
+    if sum(sections) == entries:
+        return None
+    if 2 * sum(sections) <= head:
+        rp["partial_rotary_factor"] = 2 * sum(sections) / head
+        return sections
+    total = sum(sections)
+    sections = [s * entries // total for s in sections]
+    sections[-1] += entries - sum(sections)
+    rp["mrope_section"] = sections
+    return sections
+
+
 class _NoChecks:
     """Forward hooks that switch transformers' runtime checks off during a forward (``torch_compilable_check``:
     they only validate, and on meta tensors they would ask for values; TRANSFORMERS_DISABLE_TORCH_CHECK)."""
@@ -229,6 +270,7 @@ def _hf(spec: str, name: str, config_only: bool, layers: int | None) -> ZooModel
     for cfg in sub_configs(config):  # a training step keeps no cache (nor do the text models inside a multimodal one)
         if hasattr(cfg, "use_cache"):
             cfg.use_cache = False
+        fit_rotary_sections(cfg)
     cls = hf_model_class(config)
     inputs = HFInputs(config, cls, getattr(config, "model_type", name))
 
