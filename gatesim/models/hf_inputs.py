@@ -349,6 +349,9 @@ class HFInputs:
             if isinstance(mt, int) and mt >= 4:
                 dec = min(dec, mt)
             out["decoder_input_ids"] = text_ids(self.config, (b, dec), seed=1, prefer="decoder")
+        for name in dict.fromkeys([self.main] + self.required):
+            if out.get(name) is None and name in ARGUMENTS:
+                out.update(ARGUMENTS[name](self, b))
         keep = {k: v for k, v in out.items() if v is not None and (k in self.params or k == self.main)}
         if not any(isinstance(v, torch.Tensor) for v in keep.values()):
             raise ValueError(f"{self.cls.__name__}: no input this builder knows in {sorted(self.params)}")
@@ -383,6 +386,10 @@ class HFInputs:
             if "attention_mask" in audio and "input_features_mask" in self.params:
                 audio["input_features_mask"] = audio.pop("attention_mask")
             out.update(audio)
+            if AUDIO_FEATURES not in out and (self.main == AUDIO_FEATURES or AUDIO_FEATURES in self.required):
+                out.update(ARGUMENTS[AUDIO_FEATURES](self, b))  # its extractor makes raw samples, not features
+                out.pop(AUDIO_VALUES, None)
+                out.pop("attention_mask", None)
             if self.main == AUDIO_VALUES and AUDIO_VALUES not in out and AUDIO_FEATURES in out \
                     and AUDIO_FEATURES not in self.params:
                 out[AUDIO_VALUES] = out.pop(AUDIO_FEATURES)
@@ -460,6 +467,73 @@ class HFInputs:
                 return _count_features(method(**kw))
         except Exception:
             return 0
+
+
+# ------------------------------------------------------------------------------------------------
+# arguments no processor makes: what a model takes in place of raw media (a vocoder's spectrogram, a codec
+# decoder's latents, a tower fed another tower's hidden states), sized from the configuration
+# ------------------------------------------------------------------------------------------------
+FRAMES = 64  #: time steps of a made-up spectrogram or latent sequence (a multiple of the usual subsampling)
+
+
+def _rand(*shape) -> torch.Tensor:
+    return torch.randn(*shape, generator=torch.Generator().manual_seed(3))
+
+
+def _width(inp, *names, default=None) -> int | None:
+    v = find(inp.config, *names)
+    return int(v) if isinstance(v, int) and not isinstance(v, bool) and v > 0 else default
+
+
+def _frames(inp) -> int:
+    sub = _width(inp, "subsampling_factor", default=1)
+    return -(-FRAMES // sub) * sub
+
+
+def _features(inp, b: int) -> dict:
+    """Log-mel-like features, (batch, frames, bins), where the model type's extractor makes raw samples (or none
+    is known): the bins are the configuration's."""
+    bins = _width(inp, "num_mel_bins", "feature_projection_input_dim", "input_feat_size", "feature_size",
+                  "n_mels", "input_dim", default=80)
+    return {AUDIO_FEATURES: _rand(b, _frames(inp), bins)}
+
+
+def _spectrogram(inp, b: int) -> dict:
+    """A vocoder's mel spectrogram: (batch, frames, bins)."""
+    return {"spectrogram": _rand(b, FRAMES, _width(inp, "model_in_dim", "num_mel_bins", default=80))}
+
+
+def _audio_mel(inp, b: int) -> dict:
+    """Gemma 3n's audio tower: mel frames (batch, frames, bins) and their padding mask (True = padding)."""
+    n = _frames(inp)
+    return {"audio_mel": _rand(b, n, _width(inp, "input_feat_size", "num_mel_bins", default=128)),
+            "audio_mel_mask": torch.zeros(b, n, dtype=torch.bool)}
+
+
+def _latents(inp, b: int) -> dict:
+    """A codec decoder's latents, channels first: (batch, latent width, frames)."""
+    return {"latents": _rand(b, _width(inp, "hidden_size", "latent_dim", default=64), FRAMES)}
+
+
+def _hidden_states(inp, b: int) -> dict:
+    """What a tower takes in place of its media: a convolutional codec's audio (encoder: channels x samples)
+    or latents (decoder: width x frames), channels first; an audio tower's mel frames (``input_size`` wide,
+    with a ``mask`` of the valid ones); else another tower's hidden states (batch, tokens, hidden size)."""
+    chans = getattr(inp.config, "channels", None)
+    if isinstance(chans, int) and not isinstance(chans, bool):
+        if "Decoder" in inp.cls.__name__:
+            return {"hidden_states": _rand(b, _width(inp, "hidden_size", default=64), FRAMES)}
+        return {"hidden_states": _rand(b, chans, int(find(inp.config, "sampling_rate", default=16000)))}
+    feats = getattr(inp.config, "input_size", None)
+    if isinstance(feats, int) and "mask" in inp.params:
+        n = _frames(inp)
+        return {"hidden_states": _rand(b, n, feats), "mask": torch.ones(b, n, dtype=torch.bool)}
+    return {"hidden_states": _rand(b, 32, _width(inp, "hidden_size", "d_model", "embed_dim", default=64))}
+
+
+#: argument name -> builder(HFInputs, batch) of the tensors that go with it, for a forward that requires it
+ARGUMENTS = {AUDIO_FEATURES: _features, "spectrogram": _spectrogram, "audio_mel": _audio_mel, "latents": _latents,
+             "hidden_states": _hidden_states}
 
 
 def _boxes(batch: int, seq: int, dim: int = 4, floats: bool = False) -> torch.Tensor:

@@ -41,3 +41,58 @@ def test_rotary_sections_left_alone_when_they_fit_or_are_set():
     cfg.rope_parameters["mrope_section"] = [8, 12, 12]
     assert fit_rotary_sections(cfg) is None
     assert fit_rotary_sections(transformers.LlamaConfig()) is None  # no multimodal rotary sections at all
+
+
+def _inputs(config_name, **kw):
+    from gatesim.models.hf_inputs import HFInputs
+    from gatesim.models.zoo import hf_model_class
+
+    cfg_cls = getattr(transformers, config_name, None)
+    if cfg_cls is None:
+        pytest.skip(f"this transformers has no {config_name}")
+    cfg = cfg_cls(**kw)
+    cls = hf_model_class(cfg)
+    return cfg, cls, HFInputs(cfg, cls, cfg.model_type)
+
+
+def test_vocoder_gets_a_spectrogram_of_the_configured_bins_and_runs():
+    cfg, cls, inp = _inputs("SpeechT5HifiGanConfig", model_in_dim=16, upsample_initial_channel=8,
+                            upsample_rates=[2], upsample_kernel_sizes=[4], resblock_kernel_sizes=[3],
+                            resblock_dilation_sizes=[[1]])
+    with torch.device("meta"):
+        model = cls._from_config(cfg)
+    x = inp(model, "meta", inp.default_shape())
+    assert set(x) == {"spectrogram"} and x["spectrogram"].shape[-1] == 16
+    assert model(**x).shape[0] == x["spectrogram"].shape[0]  # the model takes it
+
+
+def test_tower_fed_hidden_states_gets_them_at_its_width():
+    cfg, cls, inp = _inputs("FlavaMultimodalConfig", hidden_size=32, num_hidden_layers=1, num_attention_heads=2,
+                            intermediate_size=64)
+    with torch.device("meta"):
+        model = cls._from_config(cfg)
+    x = inp(model, "meta", inp.default_shape())
+    assert x["hidden_states"].shape[-1] == 32
+    assert model(**x).last_hidden_state.shape[-1] == 32  # (its own [CLS] token added)
+
+
+def test_features_made_when_the_extractor_gives_raw_samples():
+    from gatesim.models import hf_inputs
+
+    cfg, cls, inp = _inputs("Wav2Vec2BertConfig", hidden_size=32, num_hidden_layers=1, num_attention_heads=2,
+                            intermediate_size=64, feature_projection_input_dim=24, output_hidden_size=32)
+    assert inp.main == hf_inputs.AUDIO_FEATURES
+    with torch.device("meta"):
+        model = cls._from_config(cfg)
+    x = inp(model, "meta", inp.default_shape())
+    assert "input_values" not in x and x["input_features"].shape[-1] == 24  # (batch, frames, bins)
+    model(**x)
+
+
+def test_codec_decoder_latents_channels_first():
+    from gatesim.models.hf_inputs import FRAMES, _latents
+
+    class Fake:
+        config = transformers.PretrainedConfig(hidden_size=48, latent_dim=8)
+
+    assert tuple(_latents(Fake, 2)["latents"].shape) == (2, 48, FRAMES)
