@@ -232,7 +232,7 @@ def make_images(model_type: str, config, batch: int, hw: tuple[int, int] | None 
         h, w = hw
     g = np.random.RandomState(0)
     proc = image_processor(model_type)
-    if proc is not None and not hw:
+    if proc is not None:
         _size_like(proc, h)
     if proc is not None:
         _patches_like(proc, config)
@@ -327,6 +327,55 @@ class HFInputs:
 
     # -- building ------------------------------------------------------------------------------
     def __call__(self, model, device, shape) -> dict:
+        x = self._build(model, device, shape)
+        if self._images is None and (PIXELS in x or VIDEOS in x):
+            self._images = self._fit_images(model, device, shape, x)
+            if self._images:
+                x = self._build(model, device, shape)
+        return x
+
+    # -- images the model takes ----------------------------------------------------------------
+    _images: dict | None = None  #: the image size / rank the meta probe chose ({} = as made)
+
+    def _fit_images(self, model, device, shape, x) -> dict:
+        """The image layout the model takes, tried on meta tensors where it is free: as the processor and
+        configuration make them, else the other rank (a tower given its processor's 5-D stack of one image's
+        tiles takes 4-D, and the reverse), else each image size the configuration and processor name (a 336-
+        or 1024-pixel tower behind a 224- or 384-pixel default). {} keeps them as made (also where the model
+        cannot run on meta at all: the counter's fallbacks decide then)."""
+        if next((p.device.type for p in model.parameters()), None) != "meta":
+            return {}
+        err = _runs(model, x)
+        if err is None or _meta_only(err):
+            return {}
+        sizes = [s for s in self._image_sizes() if s != tuple(x.get(PIXELS, x.get(VIDEOS)).shape[-2:])]
+        for alt in [{"rank": True}] + [{"hw": s} for s in sizes] + [{"hw": s, "rank": True} for s in sizes]:
+            self._images = alt
+            try:
+                err = _runs(model, self._build(model, device, shape))
+                if err is None or _meta_only(err):  # it takes them (and needs values: the fallbacks give them)
+                    return alt
+            except Exception:
+                continue
+        return {}
+
+    def _image_sizes(self) -> list[tuple[int, int]]:
+        """Square image sizes the configurations and the processor name, largest first."""
+        out = set()
+        for c in sub_configs(self.config):
+            for k in ("image_size", "img_size", "input_size", "crop_size", "vision_image_size"):
+                v = getattr(c, k, None)
+                v = v[0] if isinstance(v, (list, tuple)) and v else v
+                if isinstance(v, int) and 32 <= v <= 2048:
+                    out.add(v)
+        proc = image_processor(self.mt)
+        for v in (getattr(proc, "size", None) or {}).values() if isinstance(getattr(proc, "size", None), dict) \
+                else []:
+            if isinstance(v, int) and 32 <= v <= 2048:
+                out.add(v)
+        return [(v, v) for v in sorted(out, reverse=True)]
+
+    def _build(self, model, device, shape) -> dict:
         from torch.utils._python_dispatch import _disable_current_modes
 
         shape = tuple(shape)
@@ -365,8 +414,9 @@ class HFInputs:
             out["inputs"] = text_ids(self.config, (b, shape[1] if len(shape) > 1 else 32))  # Perceiver's text
         if self.main == VIDEOS or VIDEOS in self.required:
             out[VIDEOS] = make_clip(self.config, b)
+        fit = self._images or {}
         if self.wants_images or self.patch_tower:
-            hw = tuple(shape[-2:]) if self.main == PIXELS and len(shape) == 4 else None
+            hw = tuple(shape[-2:]) if self.main == PIXELS and len(shape) == 4 else fit.get("hw")
             imgs = make_images(self.mt, self.config, b, hw)
             if self.main == PIXELS and len(shape) == 4 and imgs["pixel_values"].dim() == 4 and len(imgs) == 1:
                 imgs = {"pixel_values": torch.rand(shape, generator=torch.Generator().manual_seed(0))}
@@ -379,6 +429,12 @@ class HFInputs:
             if isinstance(frames, int) and not self.patch_tower and isinstance(pv, torch.Tensor) and (
                     pv.dim() == 4 or (pv.dim() == 5 and pv.shape[1] != frames)):
                 imgs[PIXELS] = make_clip(self.config, b)  # a video model's frames (VideoMAE, ViViT, X-CLIP)
+            pv = imgs.get(PIXELS)
+            if fit.get("hw") and isinstance(pv, torch.Tensor) and tuple(pv.shape[-2:]) != fit["hw"]:
+                imgs[PIXELS] = torch.rand(*pv.shape[:-2], *fit["hw"])  # a processor that keeps its own size
+            if fit.get("rank") and isinstance(imgs.get(PIXELS), torch.Tensor):
+                pv = imgs[PIXELS]
+                imgs[PIXELS] = pv.flatten(0, 1) if pv.dim() == 5 else pv.unsqueeze(1)
             out.update(imgs)
         if self.wants_audio:
             samples = shape[1] if self.main == AUDIO_VALUES and len(shape) == 2 else None
@@ -534,6 +590,21 @@ def _hidden_states(inp, b: int) -> dict:
 #: argument name -> builder(HFInputs, batch) of the tensors that go with it, for a forward that requires it
 ARGUMENTS = {AUDIO_FEATURES: _features, "spectrogram": _spectrogram, "audio_mel": _audio_mel, "latents": _latents,
              "hidden_states": _hidden_states}
+
+
+def _meta_only(err: str) -> bool:
+    """An error only meta tensors cause (a value asked of them)."""
+    return any(w in err for w in ("meta tensor", ".item()", "data-dependent", "_local_scalar", "nonzero"))
+
+
+def _runs(model, x: dict) -> str | None:
+    """None if ``model(**x)`` runs (no gradients), else its error's first line."""
+    try:
+        with torch.no_grad():
+            model(**x)
+        return None
+    except Exception as e:
+        return f"{type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}"
 
 
 def _boxes(batch: int, seq: int, dim: int = 4, floats: bool = False) -> torch.Tensor:

@@ -96,3 +96,33 @@ def test_codec_decoder_latents_channels_first():
         config = transformers.PretrainedConfig(hidden_size=48, latent_dim=8)
 
     assert tuple(_latents(Fake, 2)["latents"].shape) == (2, 48, FRAMES)
+
+
+def test_probe_gives_a_frame_tower_its_frames_as_a_batch():
+    # X-CLIP's vision tower takes frames as a batch of images (4-D), not the clip (5-D) its video siblings take
+    cfg, cls, inp = _inputs("XCLIPVisionConfig", hidden_size=32, intermediate_size=64, num_hidden_layers=1,
+                            num_attention_heads=2, image_size=32, patch_size=16, num_frames=2, mit_hidden_size=32,
+                            mit_intermediate_size=64, mit_num_hidden_layers=1, mit_num_attention_heads=2)
+    with torch.device("meta"):
+        model = cls._from_config(cfg)
+    x = inp(model, "meta", inp.default_shape())
+    assert inp._images == {"rank": True} and x["pixel_values"].dim() == 4
+    model(**x)
+
+
+def test_probe_finds_the_image_size_the_tower_takes():
+    from gatesim.models.hf_inputs import HFInputs
+
+    cfg = transformers.ViTConfig(hidden_size=32, intermediate_size=64, num_hidden_layers=1, num_attention_heads=2,
+                                 image_size=64, patch_size=16)
+    with torch.device("meta"):
+        model = transformers.ViTModel._from_config(cfg)
+    told = transformers.ViTConfig(**{**cfg.to_dict(), "image_size": 32})  # a configuration naming 32 ...
+    told.crop_size = 64  # ... and, elsewhere, the 64 pixels its tower takes
+    inp = HFInputs(told, transformers.ViTModel, "vit")
+    x = inp(model, "meta", (2,))  # batch only: the size is the builder's to choose
+    assert inp._images == {"hw": (64, 64)} and tuple(x["pixel_values"].shape[-2:]) == (64, 64)
+    model(**x)
+    fits = HFInputs(cfg, transformers.ViTModel, "vit")
+    fits(model, "meta", (2,))
+    assert fits._images == {}  # what the configuration names fits: kept as made
