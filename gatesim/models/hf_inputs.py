@@ -328,7 +328,7 @@ class HFInputs:
     # -- building ------------------------------------------------------------------------------
     def __call__(self, model, device, shape) -> dict:
         x = self._build(model, device, shape)
-        if self._images is None and (PIXELS in x or VIDEOS in x):
+        if self._images is None and (PIXELS in x or VIDEOS in x) and isinstance(model, torch.nn.Module):
             self._images = self._fit_images(model, device, shape, x)
             if self._images:
                 x = self._build(model, device, shape)
@@ -343,7 +343,8 @@ class HFInputs:
         tiles takes 4-D, and the reverse), else each image size the configuration and processor name (a 336-
         or 1024-pixel tower behind a 224- or 384-pixel default). {} keeps them as made (also where the model
         cannot run on meta at all: the counter's fallbacks decide then)."""
-        if next((p.device.type for p in model.parameters()), None) != "meta":
+        if not isinstance(model, torch.nn.Module) or \
+                next((p.device.type for p in model.parameters()), None) != "meta":
             return {}
         err = _runs(model, x)
         if err is None or _meta_only(err):
