@@ -282,6 +282,10 @@ def _count_features(out) -> int:
     raise TypeError(f"cannot count features in {type(out).__name__}")
 
 
+#: names a model gives the audio feature extractor's attention mask
+_AUDIO_MASKS = ("input_features_mask", "feature_attention_mask", "audio_attention_mask", "input_features_attention_mask")
+
+
 class HFInputs:
     """``make_inputs(model, device, shape)`` for a transformers model: see the module docstring."""
 
@@ -401,7 +405,7 @@ class HFInputs:
             out["decoder_input_ids"] = text_ids(self.config, (b, dec), seed=1, prefer="decoder")
         for name in dict.fromkeys([self.main] + self.required):
             if out.get(name) is None and name in ARGUMENTS:
-                out.update(ARGUMENTS[name](self, b))
+                out.update(ARGUMENTS[name](self, b, out))
         keep = {k: v for k, v in out.items() if v is not None and (k in self.params or k == self.main)}
         if not any(isinstance(v, torch.Tensor) for v in keep.values()):
             raise ValueError(f"{self.cls.__name__}: no input this builder knows in {sorted(self.params)}")
@@ -440,11 +444,15 @@ class HFInputs:
         if self.wants_audio:
             samples = shape[1] if self.main == AUDIO_VALUES and len(shape) == 2 else None
             audio = make_audio(self.mt, self.config, b, samples)
-            if "attention_mask" in audio and "input_features_mask" in self.params:
-                audio["input_features_mask"] = audio.pop("attention_mask")
+            if "attention_mask" in audio:  # the audio's mask, under the name the model gives it
+                name = next((k for k in _AUDIO_MASKS if k in self.params), None)
+                if name:
+                    audio[name] = audio.pop("attention_mask")
+                elif self.wants_text:  # the text's mask is another (the text made below has none: all valid)
+                    audio.pop("attention_mask")
             out.update(audio)
             if AUDIO_FEATURES not in out and (self.main == AUDIO_FEATURES or AUDIO_FEATURES in self.required):
-                out.update(ARGUMENTS[AUDIO_FEATURES](self, b))  # its extractor makes raw samples, not features
+                out.update(ARGUMENTS[AUDIO_FEATURES](self, b, out))  # its extractor makes raw samples, not features
                 out.pop(AUDIO_VALUES, None)
                 out.pop("attention_mask", None)
             if self.main == AUDIO_VALUES and AUDIO_VALUES not in out and AUDIO_FEATURES in out \
@@ -547,7 +555,7 @@ def _frames(inp) -> int:
     return -(-FRAMES // sub) * sub
 
 
-def _features(inp, b: int) -> dict:
+def _features(inp, b: int, made: dict) -> dict:
     """Log-mel-like features, (batch, frames, bins), where the model type's extractor makes raw samples (or none
     is known): the bins are the configuration's."""
     bins = _width(inp, "num_mel_bins", "feature_projection_input_dim", "input_feat_size", "feature_size",
@@ -555,24 +563,24 @@ def _features(inp, b: int) -> dict:
     return {AUDIO_FEATURES: _rand(b, _frames(inp), bins)}
 
 
-def _spectrogram(inp, b: int) -> dict:
+def _spectrogram(inp, b: int, made: dict) -> dict:
     """A vocoder's mel spectrogram: (batch, frames, bins)."""
     return {"spectrogram": _rand(b, FRAMES, _width(inp, "model_in_dim", "num_mel_bins", default=80))}
 
 
-def _audio_mel(inp, b: int) -> dict:
+def _audio_mel(inp, b: int, made: dict) -> dict:
     """Gemma 3n's audio tower: mel frames (batch, frames, bins) and their padding mask (True = padding)."""
     n = _frames(inp)
     return {"audio_mel": _rand(b, n, _width(inp, "input_feat_size", "num_mel_bins", default=128)),
             "audio_mel_mask": torch.zeros(b, n, dtype=torch.bool)}
 
 
-def _latents(inp, b: int) -> dict:
+def _latents(inp, b: int, made: dict) -> dict:
     """A codec decoder's latents, channels first: (batch, latent width, frames)."""
     return {"latents": _rand(b, _width(inp, "hidden_size", "latent_dim", default=64), FRAMES)}
 
 
-def _hidden_states(inp, b: int) -> dict:
+def _hidden_states(inp, b: int, made: dict) -> dict:
     """What a tower takes in place of its media: a convolutional codec's audio (encoder: channels x samples)
     or latents (decoder: width x frames), channels first; an audio tower's mel frames (``input_size`` wide,
     with a ``mask`` of the valid ones); else another tower's hidden states (batch, tokens, hidden size)."""
@@ -588,9 +596,30 @@ def _hidden_states(inp, b: int) -> dict:
     return {"hidden_states": _rand(b, 32, _width(inp, "hidden_size", "d_model", "embed_dim", default=64))}
 
 
-#: argument name -> builder(HFInputs, batch) of the tensors that go with it, for a forward that requires it
+def _qformer_ids(inp, b: int, made: dict) -> dict:
+    """InstructBLIP's Q-Former instruction: token ids of the Q-Former's vocabulary."""
+    return {"qformer_input_ids": text_ids(inp.config, (b, 16), seed=4, prefer="qformer_config")}
+
+
+def _query_embeds(inp, b: int, made: dict) -> dict:
+    """A Q-Former's learned queries: (batch, queries, hidden size)."""
+    n = _width(inp, "num_query_tokens", default=32)
+    return {"query_embeds": _rand(b, n, _width(inp, "hidden_size", default=64))}
+
+
+def _prompt(inp, b: int, made: dict) -> dict:
+    """SegGPT's in-context prompt: an image and its mask, shaped like the input image."""
+    pv = made.get(PIXELS)
+    if not isinstance(pv, torch.Tensor):
+        return {}
+    return {"prompt_pixel_values": _rand(*pv.shape), "prompt_masks": _rand(*pv.shape)}
+
+
+#: argument name -> builder(HFInputs, batch, inputs made so far) of the tensors that go with it, for a forward
+#: that requires it
 ARGUMENTS = {AUDIO_FEATURES: _features, "spectrogram": _spectrogram, "audio_mel": _audio_mel, "latents": _latents,
-             "hidden_states": _hidden_states}
+             "hidden_states": _hidden_states, "qformer_input_ids": _qformer_ids, "query_embeds": _query_embeds,
+             "prompt_pixel_values": _prompt, "prompt_masks": _prompt}
 
 
 def _meta_only(err: str) -> bool:

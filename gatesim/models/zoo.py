@@ -238,6 +238,38 @@ def fit_rotary_sections(cfg) -> list | None:
     return sections
 
 
+_PLACEHOLDERS = ("image_token_id", "image_token_index", "audio_token_id", "audio_token_index", "video_token_id",
+                 "video_token_index")
+
+
+def set_placeholder_ids(config) -> dict:
+    """Give a multimodal configuration the placeholder token ids its defaults leave None (BLIP-2, InstructBLIP,
+    Voxtral, Qwen2-Audio: the published checkpoints add them to the vocabulary; without one the forward cannot
+    find where the images or audio go): the last ids of the text vocabulary that are no other special token.
+    Returns {attribute: id set}."""
+    from .hf_inputs import special_ids, vocab_size
+
+    if not any(getattr(config, k, None) is not None for k in ("vision_config", "audio_config", "qformer_config")):
+        return {}
+    taken, vocab, done = special_ids(config), vocab_size(config), {}
+    free = (i for i in range(vocab - 1, 0, -1) if i not in taken)
+    for key in _PLACEHOLDERS:
+        kind = key.split("_")[0]
+        if key not in vars(config) and not hasattr(type(config), key):
+            continue
+        if getattr(config, key, 0) is not None or (kind != "image" and getattr(config, f"{kind}_config", None) is None
+                                                   and kind != "video"):
+            continue
+        if kind == "video" and getattr(config, "video_config", None) is None and "video" not in config.model_type:
+            continue
+        try:
+            setattr(config, key, next(free))
+        except (AttributeError, StopIteration):
+            continue
+        done[key] = getattr(config, key)
+    return done
+
+
 class _NoChecks:
     """Forward hooks that switch transformers' runtime checks off during a forward (``torch_compilable_check``:
     they only validate, and on meta tensors they would ask for values; TRANSFORMERS_DISABLE_TORCH_CHECK)."""
@@ -271,6 +303,7 @@ def _hf(spec: str, name: str, config_only: bool, layers: int | None) -> ZooModel
         if hasattr(cfg, "use_cache"):
             cfg.use_cache = False
         fit_rotary_sections(cfg)
+    set_placeholder_ids(config)
     cls = hf_model_class(config)
     inputs = HFInputs(config, cls, getattr(config, "model_type", name))
 

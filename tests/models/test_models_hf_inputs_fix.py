@@ -95,7 +95,7 @@ def test_codec_decoder_latents_channels_first():
     class Fake:
         config = transformers.PretrainedConfig(hidden_size=48, latent_dim=8)
 
-    assert tuple(_latents(Fake, 2)["latents"].shape) == (2, 48, FRAMES)
+    assert tuple(_latents(Fake, 2, {})["latents"].shape) == (2, 48, FRAMES)
 
 
 def test_probe_gives_a_frame_tower_its_frames_as_a_batch():
@@ -126,3 +126,37 @@ def test_probe_finds_the_image_size_the_tower_takes():
     fits = HFInputs(cfg, transformers.ViTModel, "vit")
     fits(model, "meta", (2,))
     assert fits._images == {}  # what the configuration names fits: kept as made
+
+
+def test_unset_placeholder_ids_get_free_vocabulary_ids():
+    from gatesim.models.hf_inputs import special_ids
+    from gatesim.models.zoo import set_placeholder_ids
+
+    cfg_cls = getattr(transformers, "Blip2Config", None)
+    if cfg_cls is None:
+        pytest.skip("this transformers has no BLIP-2")
+    cfg = cfg_cls()
+    assert cfg.image_token_id is None  # the library default: the forward cannot find where the images go
+    taken = special_ids(cfg)
+    done = set_placeholder_ids(cfg)
+    tok = cfg.image_token_id
+    assert isinstance(tok, int) and tok not in taken and tok < cfg.text_config.vocab_size
+    assert done and set(done.values()) == {tok}
+    assert set_placeholder_ids(cfg) == {}  # set once
+    assert set_placeholder_ids(transformers.LlamaConfig()) == {}  # text-only: nothing to place
+
+
+def test_audio_mask_is_not_taken_for_the_text_mask():
+    from gatesim.models.hf_inputs import HFInputs
+
+    class Model(torch.nn.Module):  # a speech LM: text mask and audio mask are different arguments
+        main_input_name = "input_ids"
+
+        def forward(self, input_ids, input_features=None, attention_mask=None, feature_attention_mask=None):
+            return input_ids
+
+    cfg = transformers.PretrainedConfig(vocab_size=100, audio_config=transformers.PretrainedConfig(num_mel_bins=80))
+    inp = HFInputs(cfg, Model, "whisper")  # Whisper's extractor makes input_features and an attention mask
+    inp.wants_audio = True
+    x = inp(None, "cpu", (1, 8))
+    assert "attention_mask" not in x and x["feature_attention_mask"].shape[-1] == x["input_features"].shape[-1]
