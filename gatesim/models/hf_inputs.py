@@ -332,29 +332,39 @@ class HFInputs:
     # -- building ------------------------------------------------------------------------------
     def __call__(self, model, device, shape) -> dict:
         x = self._build(model, device, shape)
-        if self._images is None and (PIXELS in x or VIDEOS in x) and isinstance(model, torch.nn.Module):
-            self._images = self._fit_images(model, device, shape, x)
+        if self._images is None and isinstance(model, torch.nn.Module) and self._alternatives(x):
+            self._images = self._fit(model, device, shape, x)
             if self._images:
                 x = self._build(model, device, shape)
         return x
 
-    # -- images the model takes ----------------------------------------------------------------
-    _images: dict | None = None  #: the image size / rank the meta probe chose ({} = as made)
+    # -- inputs the model takes ----------------------------------------------------------------
+    _images: dict | None = None  #: the layout the meta probe chose ({} = as made)
 
-    def _fit_images(self, model, device, shape, x) -> dict:
-        """The image layout the model takes, tried on meta tensors where it is free: as the processor and
-        configuration make them, else the other rank (a tower given its processor's 5-D stack of one image's
-        tiles takes 4-D, and the reverse), else each image size the configuration and processor name (a 336-
-        or 1024-pixel tower behind a 224- or 384-pixel default). {} keeps them as made (also where the model
-        cannot run on meta at all: the counter's fallbacks decide then)."""
-        if not isinstance(model, torch.nn.Module) or \
-                next((p.device.type for p in model.parameters()), None) != "meta":
+    def _alternatives(self, x: dict) -> list[dict]:
+        """Other layouts to try: images of the other rank (a tower given its processor's 5-D stack of one
+        image's tiles takes 4-D, and the reverse), of each image size the configuration and processor name (a
+        336- or 1024-pixel tower behind a 224- or 384-pixel default), and an audio tower with no mask (one that
+        takes a mask of its own making, not its extractor's)."""
+        alts: list[dict] = []
+        media = x.get(PIXELS, x.get(VIDEOS))
+        if isinstance(media, torch.Tensor):
+            sizes = [s for s in self._image_sizes() if s != tuple(media.shape[-2:])]
+            alts += [{"rank": True}] + [{"hw": s} for s in sizes] + [{"hw": s, "rank": True} for s in sizes]
+        if not self.wants_text and "attention_mask" in x and (AUDIO_FEATURES in x or AUDIO_VALUES in x):
+            alts.append({"no_audio_mask": True})
+        return alts
+
+    def _fit(self, model, device, shape, x) -> dict:
+        """The first of :meth:`_alternatives` the model takes where what was made fails, tried on meta tensors
+        where it is free. {} keeps the inputs as made (also where the model cannot run on meta at all: the
+        counter's fallbacks decide then)."""
+        if next((p.device.type for p in model.parameters()), None) != "meta":
             return {}
         err = _runs(model, x)
         if err is None or _meta_only(err):
             return {}
-        sizes = [s for s in self._image_sizes() if s != tuple(x.get(PIXELS, x.get(VIDEOS)).shape[-2:])]
-        for alt in [{"rank": True}] + [{"hw": s} for s in sizes] + [{"hw": s, "rank": True} for s in sizes]:
+        for alt in self._alternatives(x):
             self._images = alt
             try:
                 err = _runs(model, self._build(model, device, shape))
@@ -450,6 +460,8 @@ class HFInputs:
                     audio[name] = audio.pop("attention_mask")
                 elif self.wants_text:  # the text's mask is another (the text made below has none: all valid)
                     audio.pop("attention_mask")
+            if fit.get("no_audio_mask"):
+                audio.pop("attention_mask", None)
             out.update(audio)
             if AUDIO_FEATURES not in out and (self.main == AUDIO_FEATURES or AUDIO_FEATURES in self.required):
                 out.update(ARGUMENTS[AUDIO_FEATURES](self, b, out))  # its extractor makes raw samples, not features

@@ -160,3 +160,26 @@ def test_audio_mask_is_not_taken_for_the_text_mask():
     inp.wants_audio = True
     x = inp(None, "cpu", (1, 8))
     assert "attention_mask" not in x and x["feature_attention_mask"].shape[-1] == x["input_features"].shape[-1]
+
+
+def test_probe_drops_an_extractor_mask_the_audio_tower_does_not_take():
+    from gatesim.models.hf_inputs import HFInputs
+
+    class Encoder(torch.nn.Module):  # takes a mask of its own making (Qwen2-Audio's encoder), not the extractor's
+        main_input_name = "input_features"
+
+        def __init__(self):
+            super().__init__()
+            self.proj = torch.nn.Linear(80, 4)
+
+        def forward(self, input_features, attention_mask=None):
+            if attention_mask is not None and attention_mask.dtype != torch.float32:
+                raise RuntimeError("Expected attn_mask dtype to be bool or float")
+            return self.proj(input_features.transpose(1, 2))
+
+    cfg = transformers.PretrainedConfig(num_mel_bins=80)
+    inp = HFInputs(cfg, Encoder, "whisper")
+    with torch.device("meta"):
+        model = Encoder()
+    x = inp(model, "meta", inp.default_shape())
+    assert inp._images == {"no_audio_mask": True} and set(x) == {"input_features"}
