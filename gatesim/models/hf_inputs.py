@@ -332,14 +332,14 @@ class HFInputs:
     # -- building ------------------------------------------------------------------------------
     def __call__(self, model, device, shape) -> dict:
         x = self._build(model, device, shape)
-        if self._images is None and isinstance(model, torch.nn.Module) and self._alternatives(x):
-            self._images = self._fit(model, device, shape, x)
-            if self._images:
+        if self._layout is None and isinstance(model, torch.nn.Module) and self._alternatives(x):
+            self._layout = self._fit(model, device, shape, x)
+            if self._layout:
                 x = self._build(model, device, shape)
         return x
 
     # -- inputs the model takes ----------------------------------------------------------------
-    _images: dict | None = None  #: the layout the meta probe chose ({} = as made)
+    _layout: dict | None = None  #: the layout the meta probe chose ({} = as made)
 
     def _alternatives(self, x: dict) -> list[dict]:
         """Other layouts to try: images of the other rank (a tower given its processor's 5-D stack of one
@@ -365,7 +365,7 @@ class HFInputs:
         if err is None or _meta_only(err):
             return {}
         for alt in self._alternatives(x):
-            self._images = alt
+            self._layout = alt
             try:
                 err = _runs(model, self._build(model, device, shape))
                 if err is None or _meta_only(err):  # it takes them (and needs values: the fallbacks give them)
@@ -429,7 +429,7 @@ class HFInputs:
             out["inputs"] = text_ids(self.config, (b, shape[1] if len(shape) > 1 else 32))  # Perceiver's text
         if self.main == VIDEOS or VIDEOS in self.required:
             out[VIDEOS] = make_clip(self.config, b)
-        fit = self._images or {}
+        fit = self._layout or {}
         if self.wants_images or self.patch_tower:
             hw = tuple(shape[-2:]) if self.main == PIXELS and len(shape) == 4 else fit.get("hw")
             imgs = make_images(self.mt, self.config, b, hw)

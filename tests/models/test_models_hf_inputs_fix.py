@@ -106,7 +106,7 @@ def test_probe_gives_a_frame_tower_its_frames_as_a_batch():
     with torch.device("meta"):
         model = cls._from_config(cfg)
     x = inp(model, "meta", inp.default_shape())
-    assert inp._images == {"rank": True} and x["pixel_values"].dim() == 4
+    assert inp._layout == {"rank": True} and x["pixel_values"].dim() == 4
     model(**x)
 
 
@@ -121,11 +121,11 @@ def test_probe_finds_the_image_size_the_tower_takes():
     told.crop_size = 64  # ... and, elsewhere, the 64 pixels its tower takes
     inp = HFInputs(told, transformers.ViTModel, "vit")
     x = inp(model, "meta", (2,))  # batch only: the size is the builder's to choose
-    assert inp._images == {"hw": (64, 64)} and tuple(x["pixel_values"].shape[-2:]) == (64, 64)
+    assert inp._layout == {"hw": (64, 64)} and tuple(x["pixel_values"].shape[-2:]) == (64, 64)
     model(**x)
     fits = HFInputs(cfg, transformers.ViTModel, "vit")
     fits(model, "meta", (2,))
-    assert fits._images == {}  # what the configuration names fits: kept as made
+    assert fits._layout == {}  # what the configuration names fits: kept as made
 
 
 def test_unset_placeholder_ids_get_free_vocabulary_ids():
@@ -182,4 +182,4 @@ def test_probe_drops_an_extractor_mask_the_audio_tower_does_not_take():
     with torch.device("meta"):
         model = Encoder()
     x = inp(model, "meta", inp.default_shape())
-    assert inp._images == {"no_audio_mask": True} and set(x) == {"input_features"}
+    assert inp._layout == {"no_audio_mask": True} and set(x) == {"input_features"}
