@@ -21,6 +21,7 @@ The result is a dict of keyword tensors for :func:`gatesim.models.count` (``inpu
 """
 from __future__ import annotations
 
+import dataclasses
 import inspect
 from typing import Any
 
@@ -203,12 +204,18 @@ def _patches_like(proc, config) -> None:
             setattr(proc, attr, v)
 
 
+_SIDES = ("height", "width", "shortest_edge", "longest_edge")
+
+
 def _size_like(proc, side: int) -> None:
     """Make a processor's images the configuration's size (its defaults are its checkpoint's) and one tile."""
-    size = getattr(proc, "size", None)
-    if isinstance(size, dict):
-        proc.size = {k: (side if k in ("height", "width", "shortest_edge", "longest_edge") else v)
-                     for k, v in size.items()}
+    for attr in ("size", "crop_size"):
+        size = getattr(proc, attr, None)
+        if isinstance(size, dict):
+            setattr(proc, attr, {k: (side if k in _SIDES else v) for k, v in size.items()})
+        elif dataclasses.is_dataclass(size) and not isinstance(size, type):  # transformers' SizeDict
+            setattr(proc, attr, dataclasses.replace(size, **{k: side for k in _SIDES
+                                                             if getattr(size, k, None) is not None}))
     for flag in ("do_image_splitting", "do_pan_and_scan", "do_split_image"):
         if getattr(proc, flag, None):
             setattr(proc, flag, False)
@@ -383,10 +390,10 @@ class HFInputs:
                 v = v[0] if isinstance(v, (list, tuple)) and v else v
                 if isinstance(v, int) and 32 <= v <= 2048:
                     out.add(v)
-        proc = image_processor(self.mt)
-        for v in (getattr(proc, "size", None) or {}).values() if isinstance(getattr(proc, "size", None), dict) \
-                else []:
-            if isinstance(v, int) and 32 <= v <= 2048:
+        size = getattr(image_processor(self.mt), "size", None)
+        size = dataclasses.asdict(size) if dataclasses.is_dataclass(size) and not isinstance(size, type) else size
+        for k, v in (size or {}).items() if isinstance(size, dict) else []:
+            if k in _SIDES and isinstance(v, int) and 32 <= v <= 2048:
                 out.add(v)
         return [(v, v) for v in sorted(out, reverse=True)]
 

@@ -183,3 +183,17 @@ def test_probe_drops_an_extractor_mask_the_audio_tower_does_not_take():
         model = Encoder()
     x = inp(model, "meta", inp.default_shape())
     assert inp._layout == {"no_audio_mask": True} and set(x) == {"input_features"}
+
+
+def test_processor_resized_to_the_configuration_whatever_its_size_type():
+    # transformers 5 keeps a processor's size in a SizeDict (a dataclass), not a dict
+    import numpy as np
+
+    from gatesim.models.hf_inputs import _size_like, image_processor
+
+    proc = image_processor("vit")
+    if proc is None:
+        pytest.skip("no ViT image processor here")
+    _size_like(proc, 64)
+    out = proc(images=[np.zeros((100, 120, 3), dtype=np.uint8)], return_tensors="pt")
+    assert tuple(out["pixel_values"].shape[-2:]) == (64, 64)
