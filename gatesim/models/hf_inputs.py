@@ -15,7 +15,15 @@ A model is fed what it needs, the way its processor would feed it, with no downl
   tower returns features for the images made above (counted on the model itself, before counting starts),
   between the vision start/end tokens where the configuration has them;
 * any other required argument the signature names that these cover (a vision tower's ``hidden_states`` and
-  ``grid_thw`` are the patches and grid its processor makes).
+  ``grid_thw`` are the patches and grid its processor makes), and those no processor makes, from the small
+  table :data:`ARGUMENTS` keyed by argument name (a vocoder's ``spectrogram``, a codec decoder's ``latents``,
+  mel ``input_features`` where the extractor makes raw samples, a tower's ``hidden_states``, a Q-Former's
+  ``qformer_input_ids`` / ``query_embeds``, SegGPT's prompt), sized from the configuration.
+
+Where what is made does not fit the model (its processor's defaults are a checkpoint's, not the default
+configuration's), a probe on meta tensors, where a forward is free, tries the other image rank, the image
+sizes the configuration and processor name, and an audio tower without its extractor's mask, and keeps the
+first the model takes (:meth:`HFInputs._alternatives`).
 
 The result is a dict of keyword tensors for :func:`gatesim.models.count` (``inputs=f(model, device)``).
 """
