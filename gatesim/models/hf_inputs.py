@@ -222,8 +222,9 @@ def _size_like(proc, side: int) -> None:
         if isinstance(size, dict):
             setattr(proc, attr, {k: (side if k in _SIDES else v) for k, v in size.items()})
         elif dataclasses.is_dataclass(size) and not isinstance(size, type):  # transformers' SizeDict
-            setattr(proc, attr, dataclasses.replace(size, **{k: side for k in _SIDES
-                                                             if getattr(size, k, None) is not None}))
+            sides = {k: getattr(size, k, None) for k in _SIDES if getattr(size, k, None) is not None}
+            if all(64 <= v <= 4096 for v in sides.values()):  # not pixel counts (Qwen2-VL) nor a patch (Inkling)
+                setattr(proc, attr, dataclasses.replace(size, **{k: side for k in sides}))
     for flag in ("do_image_splitting", "do_pan_and_scan", "do_split_image"):
         if getattr(proc, flag, None):
             setattr(proc, flag, False)

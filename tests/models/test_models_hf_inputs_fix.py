@@ -197,3 +197,14 @@ def test_processor_resized_to_the_configuration_whatever_its_size_type():
     _size_like(proc, 64)
     out = proc(images=[np.zeros((100, 120, 3), dtype=np.uint8)], return_tensors="pt")
     assert tuple(out["pixel_values"].shape[-2:]) == (64, 64)
+
+
+def test_processor_sizes_that_are_not_image_sides_are_left_alone():
+    from gatesim.models.hf_inputs import _size_like, image_processor
+
+    proc = image_processor("qwen2_vl")  # its edges are pixel counts (min / max pixels), not sides
+    if proc is None or not hasattr(proc.size, "longest_edge"):
+        pytest.skip("no Qwen2-VL image processor with a SizeDict here")
+    before = (proc.size.shortest_edge, proc.size.longest_edge)
+    _size_like(proc, 224)
+    assert (proc.size.shortest_edge, proc.size.longest_edge) == before
