@@ -1,4 +1,4 @@
-"""Fixes that let more transformers architectures count from their library defaults: configuration repairs
+"""Inputs and configuration repairs that let transformers architectures count from their library defaults:
 (rotary sections that fit the head) and inputs built for arguments the generic builder once left out. Fast:
 tiny configurations, no download. Skipped when transformers is not installed (the optional zoo extra)."""
 import pytest
