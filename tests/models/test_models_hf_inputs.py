@@ -1,5 +1,5 @@
 """Inputs and configuration repairs that let transformers architectures count from their library defaults:
-(rotary sections that fit the head) and inputs built for arguments the generic builder once left out. Fast:
+rotary sections that fit the head, placeholder token ids, and inputs for arguments no processor makes. Fast:
 tiny configurations, no download. Skipped when transformers is not installed (the optional zoo extra)."""
 import pytest
 import torch
