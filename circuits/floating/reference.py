@@ -98,6 +98,10 @@ class Exact:
         self.ftz = ftz
 
     # -- helpers -----------------------------------------------------------------------------------
+    def _parts(self, *operands):
+        """(kind, sign, significand, exponent) of each operand bit pattern, subnormals flushed under ftz."""
+        return [float_parts(x, self.sp.fmt, self.ftz) for x in operands]
+
     def _nan(self, *kinds):
         return self.sp.qnan, (NV if SNAN in kinds else 0)
 
@@ -120,8 +124,7 @@ class Exact:
     # -- operations (bit patterns in, (bits, flags) out) -----------------------------------------
     def add(self, a: int, b: int):
         sp = self.sp
-        ka, sa, ma, ea = float_parts(a, sp.fmt, self.ftz)
-        kb, sb, mb, eb = float_parts(b, sp.fmt, self.ftz)
+        (ka, sa, ma, ea), (kb, sb, mb, eb) = self._parts(a, b)
         if ka >= QNAN or kb >= QNAN:
             return self._nan(ka, kb)
         if ka == INF or kb == INF:
@@ -132,8 +135,7 @@ class Exact:
 
     def mul(self, a: int, b: int):
         sp = self.sp
-        ka, sa, ma, ea = float_parts(a, sp.fmt, self.ftz)
-        kb, sb, mb, eb = float_parts(b, sp.fmt, self.ftz)
+        (ka, sa, ma, ea), (kb, sb, mb, eb) = self._parts(a, b)
         if ka >= QNAN or kb >= QNAN:
             return self._nan(ka, kb)
         s = sa ^ sb
@@ -148,9 +150,7 @@ class Exact:
     def fma(self, a: int, b: int, c: int):
         """a * b + c with one rounding."""
         sp = self.sp
-        ka, sa, ma, ea = float_parts(a, sp.fmt, self.ftz)
-        kb, sb, mb, eb = float_parts(b, sp.fmt, self.ftz)
-        kc, sc, mc, ec = float_parts(c, sp.fmt, self.ftz)
+        (ka, sa, ma, ea), (kb, sb, mb, eb), (kc, sc, mc, ec) = self._parts(a, b, c)
         inf_times_zero = (ka == INF and kb == ZERO) or (kb == INF and ka == ZERO)
         if ka >= QNAN or kb >= QNAN or kc >= QNAN:
             bits, flags = self._nan(ka, kb, kc)
@@ -168,8 +168,7 @@ class Exact:
 
     def div(self, a: int, b: int):
         sp = self.sp
-        ka, sa, ma, ea = float_parts(a, sp.fmt, self.ftz)
-        kb, sb, mb, eb = float_parts(b, sp.fmt, self.ftz)
+        (ka, sa, ma, ea), (kb, sb, mb, eb) = self._parts(a, b)
         if ka >= QNAN or kb >= QNAN:
             return self._nan(ka, kb)
         s = sa ^ sb
@@ -187,7 +186,7 @@ class Exact:
 
     def sqrt(self, a: int):
         sp = self.sp
-        ka, sa, ma, ea = float_parts(a, sp.fmt, self.ftz)
+        ((ka, sa, ma, ea),) = self._parts(a)
         if ka >= QNAN:
             return self._nan(ka)
         if ka == ZERO:
@@ -208,8 +207,7 @@ class Exact:
         ``signaling``, invalid on any NaN, as compareSignalingLess), and minimumNumber / maximumNumber
         (a NaN loses to a number, -0 < +0)."""
         sp = self.sp
-        ka, sa, ma, ea = float_parts(a, sp.fmt, self.ftz)
-        kb, sb, mb, eb = float_parts(b, sp.fmt, self.ftz)
+        (ka, sa, ma, ea), (kb, sb, mb, eb) = self._parts(a, b)
         nan_a, nan_b = ka >= QNAN, kb >= QNAN
         flags = NV if (SNAN in (ka, kb) or (signaling and (nan_a or nan_b))) else 0
         # operands as the unit sees them (subnormals flushed to zeros of their sign under ftz)
