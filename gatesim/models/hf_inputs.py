@@ -409,6 +409,8 @@ class HFInputs:
     def _build(self, model, device, shape) -> dict:
         from torch.utils._python_dispatch import _disable_current_modes
 
+        from .hf_rules import extra_inputs
+
         shape = tuple(shape)
         with _disable_current_modes():  # processors run for real, outside the counter's fake or meta tensors
             out = self._media(shape)
@@ -432,6 +434,7 @@ class HFInputs:
         for name in dict.fromkeys([self.main] + self.required):
             if out.get(name) is None and name in ARGUMENTS:
                 out.update(ARGUMENTS[name](self, b, out))
+        out.update(extra_inputs(self, model, b, out))  # the model type's own rules (gatesim.models.hf_rules)
         keep = {k: v for k, v in out.items() if v is not None and (k in self.params or k == self.main)}
         if not any(isinstance(v, torch.Tensor) for v in keep.values()):
             raise ValueError(f"{self.cls.__name__}: no input this builder knows in {sorted(self.params)}")

@@ -295,6 +295,7 @@ class _NoChecks:
 
 def _hf(spec: str, name: str, config_only: bool, layers: int | None) -> ZooModel:
     from .hf_inputs import HFInputs, sub_configs
+    from .hf_rules import repair_config
 
     config = hf_config(name, config_only)
     if layers:
@@ -304,6 +305,7 @@ def _hf(spec: str, name: str, config_only: bool, layers: int | None) -> ZooModel
             cfg.use_cache = False
         fit_rotary_sections(cfg)
     set_placeholder_ids(config)
+    repair_config(config)
     cls = hf_model_class(config)
     inputs = HFInputs(config, cls, getattr(config, "model_type", name))
 
