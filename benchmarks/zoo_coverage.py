@@ -70,6 +70,9 @@ def hf_architectures(only=None) -> tuple[list[str], dict[str, str]]:
     return tried, skipped
 
 
+#: the errors of a training step of a model that has none (counted as one forward instead)
+NOTHING_TO_TRAIN = ("the model has no trainable parameters", "model output has dtype torch.int",
+                    "model output has dtype torch.bool")
 DOES_NOT_BUILD = "default configuration does not build"
 NEEDS_PACKAGE = "needs a package not installed"
 NO_CLASS = "no model class with a forward pass (a configuration-only type, a tokenizer or a generation wrapper)"
@@ -117,6 +120,7 @@ def timm_architectures(only=None, count=60):
 
 def run_one(zoo, name, amp, timeout):
     from gatesim.models import count
+    from gatesim.models.trace import CountingError
     from gatesim.models.zoo import load_zoo_model
 
     spec = f"{zoo}:{name}"
@@ -127,8 +131,16 @@ def run_one(zoo, name, amp, timeout):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             zm = load_zoo_model(spec, layers=2 if zoo == "hf" else None, config_only=True)
+            level = "training"
             try:
                 r = count(zm.factory, zm.inputs(), optimizer="adamw", amp=amp)
+            except CountingError as e:
+                # a model with no training step (no trainable parameter, or only integer outputs: a codebook,
+                # a codec's encoder) is counted as what it does: one forward
+                if not str(e).startswith(NOTHING_TO_TRAIN):
+                    raise
+                level = "inference"
+                r = count(zm.factory, zm.inputs(), level="inference", amp=amp)
             except Exception as e:
                 # two layers can break a configuration whose per-layer settings do not shrink with them (layers
                 # that share another's cache): the whole default model, if it builds, is counted instead
@@ -140,7 +152,7 @@ def run_one(zoo, name, amp, timeout):
         status = "ok" if not unc else "uncounted"
         why = ", ".join(f"{k} x{v}" for k, v in sorted(unc.items()))
         return dict(name=name, amp=amp, status=status, why=why, device=r.device, uncounted=unc,
-                    seconds=round(time.perf_counter() - t, 2))
+                    seconds=round(time.perf_counter() - t, 2), level=level)
     except Timeout:
         return dict(name=name, amp=amp, status="error", why=f"timed out after {timeout} s", device=None,
                     uncounted={}, seconds=timeout)
@@ -174,6 +186,10 @@ def summarize(zoo: str, rows: list, skipped: dict, amps: list) -> dict:
           f"needs a package not installed")
     devices = Counter(x["device"] for r in good for x in r)
     print(f"  counted on: {', '.join(f'{d} {n}' for d, n in devices.most_common())}")
+    forward = sorted({x["name"] for r in good for x in r if x.get("level") == "inference"})
+    if forward:
+        print(f"  counted as one forward (no training step: nothing trainable, or only integer outputs): "
+              f"{', '.join(forward)}")
     missing = Counter()
     for r in ran:
         for x in r:

@@ -37,16 +37,20 @@ def _tensors(x):
         yield from _tensors(x.logits)
 
 
-def _first_tensor(x):
+def _first_tensor(x, trainable: bool = False):
     """The output a loss is taken on: the first floating-point tensor of ``x`` (a codec returns its integer
-    codes before its decoded audio), else the first tensor; None if it holds none."""
-    first = None
+    codes before its decoded audio), else the first tensor; None if it holds none. With ``trainable``, the first
+    floating-point tensor that requires grad comes first (a keypoint detector returns its keypoints'
+    coordinates, which no parameter reaches, before their scores)."""
+    first = floating = None
     for t in _tensors(x):
         if t.is_floating_point():
-            return t
+            if not trainable or t.requires_grad:
+                return t
+            floating = t if floating is None else floating
         if first is None:
             first = t
-    return first
+    return floating if floating is not None else first
 
 
 def _first_leaf(model: nn.Module):
@@ -456,7 +460,7 @@ def _count_once(model, inputs, *, input_shape, input_dtype, target, level, loss,
                 counter.phase = "forward"
                 with autocast:
                     out = m(**kw_inputs) if kw_inputs is not None else m(*pos_inputs)
-                    y = _first_tensor(out)
+                    y = _first_tensor(out, trainable=training)
                     if y is None:
                         raise CountingError(f"model returned {type(out).__name__}, which holds no tensor")
                     if "loss" in phases:

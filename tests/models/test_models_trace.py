@@ -255,3 +255,33 @@ def test_fused_attention_variants_share_one_recipe_and_torch_flops():
     bh, s, d = 6, 8, 4
     assert results["flash"].mul == bh * s * s * d * 2 + bh * s * s + EXP.mul * bh * s * s  # QK^T, PV, scale, exp
     assert results["flash"].compare == bh * s * (s - 1)  # row max of the softmax
+
+
+def test_training_loss_goes_on_the_first_output_a_parameter_reaches():
+    """A keypoint detector returns coordinates no parameter reaches before the scores that are trained: the loss
+    of a training step is taken on the scores (the first floating-point output that requires grad)."""
+    class Detector(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.score = nn.Linear(8, 1)
+
+        def forward(self, x):
+            coords = (x[:, :2] * 2).detach()  # no parameter on its path
+            return coords, self.score(x)
+
+    r = count(Detector(), torch.randn(4, 8), optimizer="sgd")
+    assert r.bos(phase="backward").mul > 0 and r.bos(phase="loss").mul > 0
+
+
+def test_a_model_with_only_integer_outputs_has_no_training_step():
+    class Codes(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.proj = nn.Linear(8, 4)
+
+        def forward(self, x):
+            return self.proj(x).argmax(-1)
+
+    with pytest.raises(CountingError, match="model output has dtype torch.int64"):
+        count(Codes(), torch.randn(4, 8))
+    assert count(Codes(), torch.randn(4, 8), level="inference").bos().mul == 4 * 8 * 4

@@ -26,3 +26,16 @@ def test_a_run_that_killed_the_process_is_a_failure_on_resume(tmp_path, capsys):
     zc.from_progress(str(log))
     out = capsys.readouterr().out
     assert "hf: 1 of 2 architectures, zero uncounted ops" in out and "FAILED big" in out
+
+
+def test_a_model_with_nothing_to_train_counts_as_one_forward_and_is_named(tmp_path, capsys):
+    zc = _script()
+    assert any("model output has dtype torch.int64; a loss needs floating point".startswith(p)
+               for p in zc.NOTHING_TO_TRAIN)
+    log = tmp_path / "run.jsonl"
+    codebook = dict(zoo="hf", name="codebook", amp=None, status="ok", why="", device="meta", uncounted={},
+                    seconds=0.1, level="inference")
+    log.write_text(json.dumps(codebook) + "\n")
+    zc.from_progress(str(log))
+    out = capsys.readouterr().out
+    assert "hf: 1 of 1 architectures" in out and "counted as one forward" in out and "codebook" in out
