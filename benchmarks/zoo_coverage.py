@@ -207,6 +207,51 @@ def summarize(zoo: str, rows: list, skipped: dict, amps: list) -> dict:
     return dict(counted=len(good), tried=len(ran), no_build=len(nobuild), skipped=len(skipped))
 
 
+class Runner:
+    """Runs :func:`run_one` in a worker process, started afresh every ``every`` models (a long run in one process
+    ends in a libc heap fault after some 470 transformers models) and after one that kills it (a crash, the
+    memory limit): that model is recorded failed and the run goes on. ``every`` 0 runs in this process."""
+
+    def __init__(self, every: int, target=None):
+        self.every, self.pool, self.done = every, None, 0
+        self.target = target or _seeded_run  # a module-level function (the worker imports it)
+
+    def __call__(self, zoo, name, amp, timeout) -> dict:
+        if not self.every:
+            return self.target(zoo, name, amp, timeout)
+        import concurrent.futures as cf
+        import multiprocessing as mp
+
+        if self.pool is None or self.done >= self.every:
+            self.close()
+            self.pool, self.done = cf.ProcessPoolExecutor(1, mp_context=mp.get_context("spawn")), 0
+        self.done += 1
+        fut = self.pool.submit(self.target, zoo, name, amp, timeout)
+        try:
+            return fut.result(timeout=timeout + 120)  # run_one's own alarm ends a slow model first
+        except (cf.process.BrokenProcessPool, cf.TimeoutError) as e:
+            self.close(kill=True)
+            why = CRASHED if isinstance(e, cf.process.BrokenProcessPool) else f"hung past {timeout + 120} s"
+            return dict(name=name, amp=amp, status="error", why=why, device=None, uncounted={}, seconds=0.0,
+                        crashed=True)
+
+    def close(self, kill: bool = False) -> None:
+        if self.pool is not None:
+            if kill:
+                for p in list(getattr(self.pool, "_processes", {}).values()):
+                    p.kill()
+            self.pool.shutdown(wait=not kill, cancel_futures=True)
+            self.pool = None
+
+
+def _seeded_run(zoo, name, amp, timeout) -> dict:
+    import warnings
+
+    warnings.simplefilter("ignore")
+    torch.manual_seed(0)
+    return run_one(zoo, name, amp, timeout)
+
+
 STARTED = "started"
 CRASHED = "the counting process died while counting it (a crash, or the memory limit: ulimit -v)"
 
@@ -253,6 +298,9 @@ def main():
     ap.add_argument("--retry-failed", action="store_true", help="with --progress: run again what failed there "
                                                                  "(not what killed the process: delete its lines)")
     ap.add_argument("--from-progress", help="only summarize a --progress JSONL file")
+    ap.add_argument("--fresh-every", type=int, default=100, metavar="N",
+                    help="count in a worker process started afresh every N models and after a crash (default 100; "
+                         "0: in this process)")
     args = ap.parse_args()
     if args.from_progress:
         return from_progress(args.from_progress)
@@ -262,6 +310,7 @@ def main():
     from gatesim.models.zoo import zoo_status
 
     results = {}
+    runner = Runner(args.fresh_every)
     for zoo in args.zoo or ["hf", "torchvision", "timm"]:
         ok, why = zoo_status(zoo)
         if not ok:
@@ -291,11 +340,12 @@ def main():
                 else:
                     if log:  # a run that kills the process (a crash, the memory limit) is left marked started
                         _log(log, zoo, dict(name=name, amp=amp, status=STARTED))
-                    x = run_one(zoo, name, amp, args.timeout)
+                    x = runner(zoo, name, amp, args.timeout)
                 per.append(x)
                 if log:
                     _log(log, zoo, x)
             rows.append(per)
+        runner.close()
         summarize(zoo, rows, skipped, amps)
         results[zoo] = {"rows": rows, "skipped": skipped}
     if args.json:

@@ -1,6 +1,7 @@
 """benchmarks/zoo_coverage.py keeps its progress: a model that killed the process counts as failed on resume."""
 import importlib.util
 import json
+import os
 from pathlib import Path
 
 _PATH = Path(__file__).resolve().parents[2] / "benchmarks" / "zoo_coverage.py"
@@ -39,3 +40,31 @@ def test_a_model_with_nothing_to_train_counts_as_one_forward_and_is_named(tmp_pa
     zc.from_progress(str(log))
     out = capsys.readouterr().out
     assert "hf: 1 of 1 architectures" in out and "counted as one forward" in out and "codebook" in out
+
+
+_WORKER = '''
+import os
+
+
+def run(zoo, name, amp, timeout):
+    if name == "boom":
+        os.abort()  # what the libc heap fault does to the process
+    return dict(name=name, amp=amp, status="ok", why="", device="meta", uncounted={}, seconds=0.0, pid=os.getpid())
+'''
+
+
+def test_a_crash_in_the_worker_fails_that_model_and_the_run_goes_on(tmp_path, monkeypatch):
+    zc = _script()
+    (tmp_path / "fake_worker.py").write_text(_WORKER)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    import fake_worker
+
+    run = zc.Runner(2, target=fake_worker.run)
+    try:
+        a, b, boom, c, d = (run("hf", n, None, 30) for n in ("a", "b", "boom", "c", "d"))
+    finally:
+        run.close()
+    assert boom["status"] == "error" and boom["crashed"] and boom["why"] == zc.CRASHED
+    assert a["status"] == b["status"] == c["status"] == d["status"] == "ok"
+    assert a["pid"] == b["pid"] != c["pid"] == d["pid"]  # a fresh worker every 2 models and after the crash
+    assert a["pid"] != os.getpid()
