@@ -1,4 +1,37 @@
 """Per-model rules (:mod:`gatesim.models.hf_rules`): Audio and speech models: frame counts, token streams, sub-model inputs."""
 from __future__ import annotations
 
+import torch
+
+from ..hf_inputs import TEXT, find, text_ids
 from . import config_rule, input_rule  # noqa: F401
+
+
+def _codes(shape, high: int, seed: int) -> torch.Tensor:
+    """Random audio codec codes in ``[0, high)``."""
+    return torch.randint(0, max(int(high), 1), tuple(shape), generator=torch.Generator().manual_seed(seed))
+
+
+@input_rule("kyutai_speech_to_text")
+def kyutai_streams(inp, model, batch, made):
+    """Kyutai STT reads one text stream and ``num_codebooks`` audio codebook streams per step: ``input_ids`` is
+    (batch, steps, 1 + num_codebooks), the text token first, then a code of each codebook (``codebook_vocab_size``
+    codes; the embedding offsets each stream into its own rows). The builder's 2-D text ids have no codebook axis."""
+    ids = made.get(TEXT)
+    if not isinstance(ids, torch.Tensor) or ids.dim() != 2:
+        return {}
+    c = inp.config
+    audio = _codes((*ids.shape, c.num_codebooks), c.codebook_vocab_size, seed=5)
+    return {TEXT: torch.cat([ids.unsqueeze(-1), audio], dim=-1)}
+
+
+@input_rule("dia")
+def dia_channels(inp, model, batch, made):
+    """Dia's decoder reads ``num_channels`` (9) delayed codec channels per step: ``decoder_input_ids`` is (batch,
+    steps, channels) of the decoder's codes (a 2-D tensor is taken as batch x channels rows, which the builder's
+    (batch, steps) ids are not)."""
+    dec = made.get("decoder_input_ids")
+    if not isinstance(dec, torch.Tensor) or dec.dim() != 2:
+        return {}
+    chans = find(inp.config, "num_channels", prefer="decoder_config")
+    return {"decoder_input_ids": text_ids(inp.config, (*dec.shape, chans), seed=1, prefer="decoder_config")}
