@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import torch
 
-from ..hf_inputs import TEXT, find, text_ids
+from ..hf_inputs import FRAMES, TEXT, find, text_ids
 from . import config_rule, input_rule  # noqa: F401
 
 
@@ -35,3 +35,11 @@ def dia_channels(inp, model, batch, made):
         return {}
     chans = find(inp.config, "num_channels", prefer="decoder_config")
     return {"decoder_input_ids": text_ids(inp.config, (*dec.shape, chans), seed=1, prefer="decoder_config")}
+
+
+@input_rule("inkling_audio")
+def inkling_mel_codes(inp, model, batch, made):
+    """Inkling's audio tower takes quantized mel frames, ``audio_input_ids`` (audios, frames, ``n_mel_bins``): per
+    bin a code of ``mel_vocab_size`` (each bin embedded in its own rows, summed); no extractor makes them."""
+    c = inp.config
+    return {"audio_input_ids": _codes((batch, FRAMES, c.num_codebooks), c.codebook_size, seed=6)}
