@@ -43,3 +43,23 @@ def inkling_mel_codes(inp, model, batch, made):
     bin a code of ``mel_vocab_size`` (each bin embedded in its own rows, summed); no extractor makes them."""
     c = inp.config
     return {"audio_input_ids": _codes((batch, FRAMES, c.num_codebooks), c.codebook_size, seed=6)}
+
+
+@input_rule("jev")
+def jev_questions(inp, model, batch, made):
+    """JEV scores the questions of one prompt: ``marks`` (1, questions) the positions of each question's
+    ``<|mark|>`` token (the head reads the token before), ``question_type_ids`` indices into
+    ``Question.questions_types``, ``num_options`` how many head rows each question scores from its type's
+    ``offsets`` row on. One question of each type here, with every option its type's rows allow."""
+    from transformers.decision import Question
+
+    ids = made.get(TEXT)
+    if not isinstance(ids, torch.Tensor):
+        return {}
+    c, types = inp.config, list(Question.questions_types)
+    starts = sorted(set(c.offsets.values())) + [c.num_verbalizers]
+    rows = [starts[starts.index(c.offsets[t]) + 1] - c.offsets[t] for t in types]  # the rows of each type
+    seq, n = ids.shape[-1], len(types)
+    marks = [seq * (i + 1) // n for i in range(n)]  # in 1..seq: the last question's mark ends the prompt
+    return {"marks": torch.tensor([marks]), "num_options": torch.tensor([rows]),
+            "question_type_ids": torch.arange(n)[None]}
