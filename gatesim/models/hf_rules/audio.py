@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import torch
 
-from ..hf_inputs import FRAMES, TEXT, find, text_ids
+from ..hf_inputs import FRAMES, TEXT, _rand, find, text_ids
 from . import config_rule, input_rule  # noqa: F401
 
 
@@ -63,3 +63,19 @@ def jev_questions(inp, model, batch, made):
     marks = [seq * (i + 1) // n for i in range(n)]  # in 1..seq: the last question's mark ends the prompt
     return {"marks": torch.tensor([marks]), "num_options": torch.tensor([rows]),
             "question_type_ids": torch.arange(n)[None]}
+
+
+@input_rule("blip_2_qformer")
+def qformer_image_features(inp, model, batch, made):
+    """BLIP-2's Q-Former alone: its cross-attention layers read the vision tower's features,
+    ``encoder_hidden_states`` (batch, image tokens, ``encoder_hidden_size``), which its forward does not require
+    but cannot run without. The image tokens are those of the vision tower BLIP-2's configuration defaults to
+    (224-pixel images in 14-pixel patches and a class token: 257)."""
+    q = made.get("query_embeds")
+    if not isinstance(q, torch.Tensor):
+        return {}
+    from transformers import Blip2VisionConfig
+
+    v = Blip2VisionConfig()
+    tokens = (v.image_size // v.patch_size) ** 2 + 1
+    return {"encoder_hidden_states": _rand(batch, tokens, inp.config.encoder_hidden_size)}
