@@ -627,6 +627,14 @@ def _hidden_states(inp, b: int, made: dict) -> dict:
     return {"hidden_states": _rand(b, 32, _width(inp, "hidden_size", "d_model", "embed_dim", default=64))}
 
 
+def _inputs_embeds(inp, b: int, made: dict) -> dict:
+    """A model fed embeddings, not token ids (a draft model, a head on another model's states): (batch, tokens of
+    the default shape, hidden size)."""
+    shape = inp.default_shape()
+    seq = shape[1] if len(shape) > 1 else 32
+    return {"inputs_embeds": _rand(b, seq, _width(inp, "hidden_size", "d_model", "embed_dim", default=64))}
+
+
 def _qformer_ids(inp, b: int, made: dict) -> dict:
     """InstructBLIP's Q-Former instruction: token ids of the Q-Former's vocabulary."""
     return {"qformer_input_ids": text_ids(inp.config, (b, 16), seed=4, prefer="qformer_config")}
@@ -650,7 +658,7 @@ def _prompt(inp, b: int, made: dict) -> dict:
 #: that requires it
 ARGUMENTS = {AUDIO_FEATURES: _features, "spectrogram": _spectrogram, "audio_mel": _audio_mel, "latents": _latents,
              "hidden_states": _hidden_states, "qformer_input_ids": _qformer_ids, "query_embeds": _query_embeds,
-             "prompt_pixel_values": _prompt, "prompt_masks": _prompt}
+             "prompt_pixel_values": _prompt, "prompt_masks": _prompt, "inputs_embeds": _inputs_embeds}
 
 
 def _meta_only(err: str) -> bool:

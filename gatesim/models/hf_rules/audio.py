@@ -79,3 +79,22 @@ def qformer_image_features(inp, model, batch, made):
     v = Blip2VisionConfig()
     tokens = (v.image_size // v.patch_size) ** 2 + 1
     return {"encoder_hidden_states": _rand(batch, tokens, inp.config.encoder_hidden_size)}
+
+
+@input_rule("qwen3_omni_moe_talker_code_predictor")
+def code_predictor_embeds(inp, model, batch, made):
+    """Qwen3-Omni's code predictor (the talker's multi-codebook head) is fed the talker's embeddings and refuses
+    token ids: ``inputs_embeds`` (batch, tokens, hidden size) in place of ``input_ids``."""
+    from ..hf_inputs import ARGUMENTS
+
+    return {TEXT: None, **ARGUMENTS["inputs_embeds"](inp, batch, made)}
+
+
+@input_rule("muse_glimmer_assistant")
+def glimmer_draft_inputs(inp, model, batch, made):
+    """Muse Glimmer's assistant (a block-diffusion draft model) denoises ``noise_embeds`` (batch, ``block_size``,
+    hidden size) given ``context_hidden_states``: the target model's states at ``target_layer_ids``, concatenated
+    (batch, accepted tokens, hidden size x layers). 32 accepted tokens here."""
+    c = inp.config
+    return {"noise_embeds": _rand(batch, c.block_size, c.hidden_size),
+            "context_hidden_states": _rand(batch, 32, c.hidden_size * len(c.target_layer_ids))}
