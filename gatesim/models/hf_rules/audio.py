@@ -98,3 +98,28 @@ def glimmer_draft_inputs(inp, model, batch, made):
     c = inp.config
     return {"noise_embeds": _rand(batch, c.block_size, c.hidden_size),
             "context_hidden_states": _rand(batch, 32, c.hidden_size * len(c.target_layer_ids))}
+
+
+@input_rule("nemo_speechlm")
+def whole_audio_tokens(inp, model, batch, made):
+    """Nemotron 3.5 Transcribe's audio tower stacks ``subsampling_factor`` spectrogram frames into one audio token
+    and takes only whole tokens: its processor pads ``input_features`` and ``input_features_mask`` on the right to a
+    multiple of it (the feature extractor alone gives one second as 101 frames). Padded here likewise, and the
+    text given one ``audio_token_id`` placeholder per audio token, as many as the tower's own
+    ``_get_feat_extract_output_lengths`` gives for the mask (its features are picked out by the mask's values,
+    which meta tensors do not have)."""
+    feats, mask = made.get("input_features"), made.get("input_features_mask")
+    sub = find(inp.config, "subsampling_factor", prefer="audio_config")
+    if not isinstance(feats, torch.Tensor) or not isinstance(mask, torch.Tensor) or not isinstance(sub, int) \
+            or feats.shape[1] % sub == 0:
+        return {}
+    pad = -feats.shape[1] % sub
+    out = {"input_features": torch.nn.functional.pad(feats, (0, 0, 0, pad)),
+           "input_features_mask": torch.nn.functional.pad(mask, (0, pad))}
+    ids, tower = made.get(TEXT), getattr(getattr(model, "model", model), "audio_tower", None)
+    if isinstance(ids, torch.Tensor) and tower is not None:
+        _, tokens = tower._get_feat_extract_output_lengths(out["input_features_mask"].sum(-1).long())
+        n = int(tokens.max())
+        tok = torch.full((batch, n), inp.config.audio_token_id, dtype=ids.dtype)
+        out[TEXT] = torch.cat([tok, ids[:, -inp.default_shape()[1]:]], dim=1)  # the text the builder made
+    return out
