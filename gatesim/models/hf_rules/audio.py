@@ -123,3 +123,18 @@ def whole_audio_tokens(inp, model, batch, made):
         tok = torch.full((batch, n), inp.config.audio_token_id, dtype=ids.dtype)
         out[TEXT] = torch.cat([tok, ids[:, -inp.default_shape()[1]:]], dim=1)  # the text the builder made
     return out
+
+
+@input_rule("speech-encoder-decoder")
+def speech_encoder_audio(inp, model, batch, made):
+    """A speech encoder-decoder's main input is a generic ``inputs`` its forward does not read: the encoder takes
+    ``input_values`` or ``input_features``, whichever its own feature extractor makes (one second of audio, by the
+    encoder's model type: raw samples for the default Wav2Vec2 encoder)."""
+    from torch.utils._python_dispatch import _disable_current_modes
+
+    from ..hf_inputs import AUDIO_FEATURES, AUDIO_VALUES, make_audio
+
+    enc = inp.config.encoder
+    with _disable_current_modes():  # the extractor runs for real, outside the counter's fake or meta tensors
+        audio = make_audio(enc.model_type, enc, batch)
+    return {k: v for k, v in audio.items() if k in (AUDIO_VALUES, AUDIO_FEATURES, "attention_mask")}
