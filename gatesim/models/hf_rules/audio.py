@@ -1,4 +1,7 @@
-"""Per-model rules (:mod:`gatesim.models.hf_rules`): Audio and speech models: frame counts, token streams, sub-model inputs."""
+"""Per-model rules (:mod:`gatesim.models.hf_rules`): Audio and speech models: frame counts, token streams, sub-model inputs.
+
+Also the sub-models fed another model's states (BLIP-2's Q-Former alone, Qwen3-Omni's code predictor, Muse
+Glimmer's draft model) and JEV's decision head, which share the cause: an argument no processor makes."""
 from __future__ import annotations
 
 import torch
