@@ -123,8 +123,9 @@ def whole_audio_tokens(inp, model, batch, made):
     if isinstance(ids, torch.Tensor) and tower is not None:
         _, tokens = tower._get_feat_extract_output_lengths(out["input_features_mask"].sum(-1).long())
         n = int(tokens.max())
-        tok = torch.full((batch, n), inp.config.audio_token_id, dtype=ids.dtype)
-        out[TEXT] = torch.cat([tok, ids[:, -inp.default_shape()[1]:]], dim=1)  # the text the builder made
+        tok = inp.config.audio_token_id
+        text = ids[:, int((ids[0] == tok).sum()):]  # the text the builder made, after any placeholders it counted
+        out[TEXT] = torch.cat([torch.full((batch, n), tok, dtype=ids.dtype), text], dim=1)
     return out
 
 
