@@ -2,3 +2,47 @@
 from __future__ import annotations
 
 from . import config_rule, input_rule  # noqa: F401
+
+
+def _sub(config, name: str):
+    """The sub-configuration ``name`` of a composite configuration, or the configuration itself (a tower's)."""
+    return getattr(config, name, None) or config
+
+
+# ------------------------------------------------------------------------------------------------
+# CLAP: the feature extractor's default is the fused model's four-mel stack
+# ------------------------------------------------------------------------------------------------
+@input_rule("clap", "clap_audio_model")
+def clap_unfused_features(inp, model, batch, made):
+    """``ClapFeatureExtractor`` defaults to ``truncation="fusion"``: four mel channels (the whole clip and three
+    crops) for a fused model, while ``ClapAudioConfig`` defaults to ``enable_fusion=False``, whose patch
+    embedding takes ``patch_embed_input_channels`` (one) channel. An unfused checkpoint's processor truncates
+    with ``"rand_trunc"``: its features are made that way here (a fused configuration keeps the default)."""
+    from ..hf_inputs import feature_extractor
+
+    audio = _sub(inp.config, "audio_config")
+    if getattr(audio, "enable_fusion", True) or "input_features" not in made:
+        return {}
+    import numpy as np
+
+    fe = feature_extractor(inp.mt, inp.config)
+    rate = int(fe.sampling_rate)
+    wave = np.random.RandomState(0).randn(rate).astype(np.float32) * 0.1
+    out = fe([wave] * batch, sampling_rate=rate, truncation="rand_trunc", return_tensors="pt")
+    return {"input_features": out["input_features"], "is_longer": out["is_longer"]}
+
+
+# ------------------------------------------------------------------------------------------------
+# EdgeTAM: the default backbone's architecture is misspelt
+# ------------------------------------------------------------------------------------------------
+@config_rule("edgetam_vision_model")
+def edgetam_backbone_architecture(config):
+    """``EdgeTamVisionConfig``'s default backbone names ``repvit_m1`` under the misspelt key ``archirecture``, so
+    the timm wrapper keeps its own default ``architecture`` (resnet50, channels 256 to 2048) while
+    ``backbone_channel_list`` is RepViT-M1's (384, 192, 96, 48): the neck's convolutions do not take the
+    backbone's features. The misspelt key's architecture is put where the wrapper reads it (a checkpoint's
+    configuration, which spells it right, passes through unchanged)."""
+    bb = getattr(config, "backbone_config", None)
+    meant = getattr(bb, "archirecture", None)
+    if isinstance(meant, str) and getattr(bb, "architecture", None) != meant:
+        bb.architecture = meant
