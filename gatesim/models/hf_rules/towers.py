@@ -46,3 +46,23 @@ def edgetam_backbone_architecture(config):
     meant = getattr(bb, "archirecture", None)
     if isinstance(meant, str) and getattr(bb, "architecture", None) != meant:
         bb.architecture = meant
+
+
+# ------------------------------------------------------------------------------------------------
+# UVDoc: the head fuses every bridge, the default backbone outputs the last
+# ------------------------------------------------------------------------------------------------
+@config_rule("uvdoc")
+def uvdoc_fused_bridges(config):
+    """UVDoc's head concatenates the outputs of all the backbone's bridge stages (its ``bridge_connector``
+    convolution takes ``bridge_connector[0]`` channels per stage), but ``UVDocBackboneConfig`` left without
+    ``out_features`` outputs only the last stage: the connector gets one stage's channels. Where the stages
+    output do not make the channels the head takes and all of them do, the backbone outputs all of them."""
+    bb = getattr(config, "backbone_config", None)
+    stages = getattr(bb, "stage_configs", None)
+    head = getattr(config, "bridge_connector", None)
+    if not stages or not head or not getattr(bb, "out_indices", None):
+        return
+    width = [blocks[-1][0] for blocks in stages]  # each bridge block keeps its channels
+    want = head[0] * len(stages)
+    if sum(width[i - 1] for i in bb.out_indices if i >= 1) != want and sum(width) == want:
+        bb.set_output_features_output_indices(out_indices=list(range(1, len(stages) + 1)), out_features=None)
