@@ -1,6 +1,8 @@
 """Per-model rules (:mod:`gatesim.models.hf_rules`): Vision towers fed patches, grids and position ids; convolutional parts whose channels do not chain."""
 from __future__ import annotations
 
+import torch
+
 from . import config_rule, input_rule  # noqa: F401
 
 
@@ -66,3 +68,43 @@ def uvdoc_fused_bridges(config):
     want = head[0] * len(stages)
     if sum(width[i - 1] for i in bb.out_indices if i >= 1) != want and sum(width) == want:
         bb.set_output_features_output_indices(out_indices=list(range(1, len(stages) + 1)), out_features=None)
+
+
+# ------------------------------------------------------------------------------------------------
+# patch towers whose processor is registered under another model type
+# ------------------------------------------------------------------------------------------------
+def _patch_images(inp, model, batch: int, made: dict, processor_type: str) -> dict:
+    """The images ``processor_type``'s image processor makes (sized and patched like the configuration's
+    tower): a patch tower gets its patches and ``grid_thw``; a whole model also gets its text remade with one
+    placeholder per merged patch, between the image's start and end tokens, as the processor expands them (the
+    builder made the text before the images were known)."""
+    from ..hf_inputs import PIXELS, TEXT, find, make_images, text_ids
+
+    imgs = make_images(processor_type, inp.config, batch)
+    grid = imgs.get("image_grid_thw")
+    if grid is None:
+        return {}
+    if inp.patch_tower:
+        key = "hidden_states" if "hidden_states" in inp.params else PIXELS
+        return {key: imgs["pixel_values"], "grid_thw": grid, **({} if TEXT in inp.params else {TEXT: None})}
+    out = {PIXELS: imgs["pixel_values"], "image_grid_thw": grid}
+    tok = find(inp.config, "image_token_id", "image_token_index")
+    if TEXT in made and isinstance(tok, int):
+        merge = find(inp.config, "spatial_merge_size", "merge_size", prefer="vision_config", default=1) or 1
+        n = int(grid.prod(-1).sum()) // (merge * merge) // batch
+        start = find(inp.config, "image_start_token_id", "vision_start_token_id")
+        end = find(inp.config, "image_end_token_id", "vision_end_token_id")
+        row = ([start] if isinstance(start, int) else []) + [tok] * n + ([end] if isinstance(end, int) else [])
+        seq = int((made[TEXT][0] != tok).sum())
+        out[TEXT] = torch.cat([torch.tensor(row).expand(batch, -1), text_ids(inp.config, (batch, seq))], dim=1)
+        if "mm_token_type_ids" in made:
+            out["mm_token_type_ids"] = (out[TEXT] == tok).long()
+    return out
+
+
+@input_rule("glm_ocr", "glm_ocr_vision")
+def glm_ocr_patches(inp, model, batch, made):
+    """GLM-OCR has no image processor of its own in the auto mappings: its checkpoint's processor is GLM-4.6V's
+    (14-pixel patches, two frames, 2 x 2 merge), whose patches and ``image_grid_thw`` the tower takes; without
+    them the builder makes plain NCHW images and no grid."""
+    return _patch_images(inp, model, batch, made, "glm46v")
