@@ -108,3 +108,17 @@ def glm_ocr_patches(inp, model, batch, made):
     (14-pixel patches, two frames, 2 x 2 merge), whose patches and ``image_grid_thw`` the tower takes; without
     them the builder makes plain NCHW images and no grid."""
     return _patch_images(inp, model, batch, made, "glm46v")
+
+
+@input_rule("video_llama_3_vision")
+def video_llama_3_merge_sizes(inp, model, batch, made):
+    """VideoLLaMA3's vision tower takes, besides the patches and ``grid_thw``, each image's ``merge_sizes`` (the
+    processor's ``image_merge_sizes``: images and videos are merged by different factors). They come from the
+    same processor call as the patches the builder gave the tower."""
+    from ..hf_inputs import make_images
+
+    imgs = make_images(inp.mt, inp.config, batch)
+    sizes = imgs.get("image_merge_sizes")
+    if sizes is None or made.get("grid_thw") is None or len(sizes) != len(made["grid_thw"]):
+        return {}
+    return {"merge_sizes": sizes}
