@@ -122,3 +122,11 @@ def video_llama_3_merge_sizes(inp, model, batch, made):
     if sizes is None or made.get("grid_thw") is None or len(sizes) != len(made["grid_thw"]):
         return {}
     return {"merge_sizes": sizes}
+
+
+@input_rule("gemma4_vision")
+def gemma4_pixel_positions(inp, model, batch, made):
+    """Gemma 4's vision tower takes each patch's (x, y) position as ``pixel_position_ids``; its image processor
+    makes them, with the patches, under the name the whole model takes (``image_position_ids``)."""
+    pos = made.get("image_position_ids")
+    return {} if pos is None else {"pixel_position_ids": pos}
