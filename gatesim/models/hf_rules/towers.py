@@ -130,3 +130,43 @@ def gemma4_pixel_positions(inp, model, batch, made):
     makes them, with the patches, under the name the whole model takes (``image_position_ids``)."""
     pos = made.get("image_position_ids")
     return {} if pos is None else {"pixel_position_ids": pos}
+
+
+# ------------------------------------------------------------------------------------------------
+# Gemma 4's drafting assistant: every layer reads the target model's keys and values
+# ------------------------------------------------------------------------------------------------
+@config_rule("gemma4_unified_assistant")
+def gemma4_assistant_shared_layers(config):
+    """Every layer of Gemma 4's assistant reuses the target model's keys and values (``num_kv_shared_layers``
+    is its layer count: it has no key or value projections). A shared-layer count above the layer count (the
+    layers cut, the count kept) makes the configuration look for producing layers that do not exist; it is set
+    to the layer count."""
+    tc = getattr(config, "text_config", None)
+    n, shared = getattr(tc, "num_hidden_layers", None), getattr(tc, "num_kv_shared_layers", None)
+    if isinstance(n, int) and isinstance(shared, int) and shared > n:
+        tc.num_kv_shared_layers = n
+
+
+@input_rule("gemma4_unified_assistant")
+def gemma4_assistant_target_states(inp, model, batch, made):
+    """The assistant drafts from its target model's state, not from token ids (it ignores ``input_ids``): it
+    takes ``inputs_embeds`` of twice the target's width (the target's last hidden state beside the token's
+    embedding, ``backbone_hidden_size``) and ``shared_kv_states``, the keys and values of the target's last layer
+    of each attention type, shaped as the assistant's layers of that type read them (their key-value heads
+    and head size). Both are made for a target context as long as the text the builder made."""
+    from ..hf_inputs import TEXT
+
+    tc = inp.config.get_text_config()
+    width = getattr(inp.config, "backbone_hidden_size", None)
+    types = getattr(tc, "layer_types", None)
+    if not isinstance(width, int) or not types or TEXT not in made:
+        return {}
+    seq = made[TEXT].shape[1]
+    g = torch.Generator().manual_seed(0)
+    states = {}
+    for kind in ("full_attention", "sliding_attention"):  # the masks read both (a kind no layer has: its length)
+        layer = tc.per_layer_config[types.index(kind) if kind in types else 0]
+        shape = (batch, layer.num_key_value_heads, seq, layer.head_dim)
+        states[kind] = (torch.randn(shape, generator=g), torch.randn(shape, generator=g))
+    return {"inputs_embeds": torch.randn(batch, seq, 2 * width, generator=g), "shared_kv_states": states,
+            TEXT: None}
