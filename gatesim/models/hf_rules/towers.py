@@ -170,3 +170,33 @@ def gemma4_assistant_target_states(inp, model, batch, made):
         states[kind] = (torch.randn(shape, generator=g), torch.randn(shape, generator=g))
     return {"inputs_embeds": torch.randn(batch, seq, 2 * width, generator=g), "shared_kv_states": states,
             TEXT: None}
+
+
+# ------------------------------------------------------------------------------------------------
+# towers fed 5-D patch stacks
+# ------------------------------------------------------------------------------------------------
+@input_rule("inkling_vision")
+def inkling_patches(inp, model, batch, made):
+    """Inkling's vision tower folds (patches, frames, height, width, channels) stacks: what its image processor
+    (registered under ``inkling_mm_model``, not this tower's type) makes, one 40-pixel patch repeated over the
+    two frames. The builder finds no processor for the tower and gives NCHW images."""
+    from ..hf_inputs import PIXELS, make_images
+
+    pv = make_images("inkling_mm_model", inp.config, batch).get(PIXELS)
+    p, t = getattr(inp.config, "patch_size", None), getattr(inp.config, "temporal_patch_size", None)
+    if pv is None or pv.dim() != 5 or tuple(pv.shape[1:4]) != (t, p, p):
+        return {}
+    return {PIXELS: pv}
+
+
+@input_rule("paddleocr_vl_vision")
+def paddleocr_vl_patch_sequence(inp, model, batch, made):
+    """PaddleOCR-VL's vision tower takes (batch, patches, channels, patch, patch): the whole model puts all its
+    images' patches (the processor's (patches, channels, patch, patch)) in one sequence (``unsqueeze(0)``)
+    and passes their ``image_grid_thw`` as ``grid_thw``, which the tower's position embeddings need."""
+    from ..hf_inputs import PIXELS
+
+    pv, grid = made.get(PIXELS), made.get("image_grid_thw")
+    if pv is None or grid is None or pv.dim() != 4:
+        return {}
+    return {PIXELS: pv.unsqueeze(0), "grid_thw": grid}
