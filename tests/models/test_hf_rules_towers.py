@@ -64,10 +64,16 @@ def _paddleocr(x, c):
     assert pv.dim() == 5 and pv.shape[0] == 1 and pv.shape[1] == int(x["grid_thw"].prod(-1).sum())
 
 
+def _pp_ocrv6_small_det(x, c):
+    bb = c.backbone_config  # the detection network: every stage halves the image, all four feed the neck
+    assert all(stage[0][3] in (1, 2) for stage in bb.block_configs) and len(bb.out_indices) == 4
+    assert list(c.layer_list_out_channels) == [bb.stage_out_channels[i - 1] for i in bb.out_indices]
+
+
 CASES = {"clap": _clap, "clap_audio_model": _clap, "edgetam": _edgetam, "uvdoc": _uvdoc, "glm_ocr": _glm_ocr,
          "glm_ocr_vision": _patch_tower, "gemma4_vision": _gemma4_vision,
          "gemma4_unified_assistant": _gemma4_assistant, "video_llama_3_vision": _video_llama_3,
-         "inkling_vision": _inkling, "paddleocr_vl_vision": _paddleocr}
+         "inkling_vision": _inkling, "paddleocr_vl_vision": _paddleocr, "pp_ocrv6_small_det": _pp_ocrv6_small_det}
 #: the packages a model type's backbone or processor needs beyond transformers
 NEEDS = {"edgetam": "timm", "inkling_vision": "torchvision"}
 
@@ -146,3 +152,20 @@ def test_gemma4_assistant_shared_layers_left_alone_within_the_layers():
     assert c.text_config.num_kv_shared_layers == n
     gemma4_assistant_shared_layers(c)
     assert c.text_config.num_kv_shared_layers == n
+
+
+def test_pp_ocrv6_small_det_backbone_left_alone_when_it_feeds_the_neck():
+    from gatesim.models.hf_rules import repair_config
+    from gatesim.models.hf_rules.towers import LCNETV4_SMALL_DET
+    from transformers.models.auto.configuration_auto import CONFIG_MAPPING
+
+    if "pp_ocrv6_small_det" not in CONFIG_MAPPING:
+        pytest.skip("this transformers has no PP-OCRv6 small detector")
+    c = CONFIG_MAPPING["pp_ocrv6_small_det"]()
+    repair_config(c)
+    assert c.backbone_config.block_configs == LCNETV4_SMALL_DET["block_configs"]
+    assert c.layer_list_out_channels == [48, 96, 192, 384]
+    bb = CONFIG_MAPPING["pp_lcnet_v4"](out_indices=[1, 2, 3, 4])  # a checkpoint's own, whatever its strides
+    c = CONFIG_MAPPING["pp_ocrv6_small_det"](backbone_config=bb, layer_list_out_channels=bb.stage_out_channels)
+    repair_config(c)
+    assert c.backbone_config is bb and c.layer_list_out_channels == bb.stage_out_channels

@@ -1,4 +1,10 @@
-"""Per-model rules (:mod:`gatesim.models.hf_rules`): Vision towers fed patches, grids and position ids; convolutional parts whose channels do not chain."""
+"""Per-model rules (:mod:`gatesim.models.hf_rules`): Vision towers fed patches, grids and position ids;
+convolutional parts whose channels do not chain.
+
+* inputs: CLAP's unfused features, GLM-OCR's patches (GLM-4.6V's processor), VideoLLaMA3's merge sizes, Gemma 4's
+  patch positions, Inkling's and PaddleOCR-VL's 5-D patch stacks, Gemma 4's assistant fed its target's state;
+* configurations: EdgeTAM's misspelt backbone, UVDoc's fused bridges, PP-OCRv6 small's detection backbone,
+  Gemma 4's assistant's shared-layer count."""
 from __future__ import annotations
 
 import torch
@@ -200,3 +206,40 @@ def paddleocr_vl_patch_sequence(inp, model, batch, made):
     if pv is None or grid is None or pv.dim() != 4:
         return {}
     return {PIXELS: pv.unsqueeze(0), "grid_thw": grid}
+
+
+# ------------------------------------------------------------------------------------------------
+# PP-OCRv6 small detection: the default backbone is the recognition network
+# ------------------------------------------------------------------------------------------------
+#: PP-LCNetV4's small *detection* network, as PaddleOCR defines it (``NET_CONFIG_DET["small"]`` of
+#: ppocr/modeling/backbones/rec_lcnetv4.py): a 24/48-channel stem (stride 4), then four stages each halving the
+#: image, 48, 96, 192 and 384 channels; rows are (kernel, in, out, stride, squeeze-excitation)
+LCNETV4_SMALL_DET = dict(
+    stem_channels=[3, 24, 48],
+    block_configs=[[[3, 48, 48, 1, True], [3, 48, 48, 1, False]],
+                   [[3, 48, 96, 2, False], [3, 96, 96, 1, True], [3, 96, 96, 1, False]],
+                   [[3, 96, 192, 2, False], [3, 192, 192, 1, True], [3, 192, 192, 1, False],
+                    [3, 192, 192, 1, True], [3, 192, 192, 1, False]],
+                   [[3, 192, 384, 2, False], [3, 384, 384, 1, True], [3, 384, 384, 1, False]]])
+
+
+@config_rule("pp_ocrv6_small_det")
+def pp_ocrv6_small_det_backbone(config):
+    """``PPOCRV6SmallDetConfig`` left without a backbone gets ``PPLCNetV4Config()``, PP-LCNetV4's small
+    *recognition* network (text-line strides (2, 1), only its last stage output), while its neck fuses four
+    levels, each twice the next's resolution, taking ``layer_list_out_channels`` (PP-OCRv5 mobile's projected
+    channels, which v6's model has no projection for) straight from the backbone. Such a configuration gets
+    PP-LCNetV4's small *detection* network (:data:`LCNETV4_SMALL_DET`) with its four stages output, and the
+    neck takes their channels. A configuration whose backbone already feeds the neck passes unchanged."""
+    bb = getattr(config, "backbone_config", None)
+    if getattr(bb, "model_type", None) != "pp_lcnet_v4" or not getattr(bb, "block_configs", None):
+        return
+    text_line = any(isinstance(b[3], (list, tuple)) for stage in bb.block_configs for b in stage)
+    fed = [bb.stage_out_channels[i - 1] for i in bb.out_indices]
+    if not text_line or list(config.layer_list_out_channels) == fed:
+        return
+    keep = {k: getattr(bb, k) for k in ("scale", "reduction", "hidden_act", "num_channels", "stem_strides",
+                                        "stem_type", "use_learnable_affine_block")}
+    stages = len(LCNETV4_SMALL_DET["block_configs"])
+    config.backbone_config = type(bb)(**keep, **LCNETV4_SMALL_DET, out_indices=list(range(1, stages + 1)))
+    config.layer_list_out_channels = list(config.backbone_config.stage_out_channels)
