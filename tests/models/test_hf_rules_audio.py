@@ -69,16 +69,6 @@ CASES = {"kyutai_speech_to_text": _kyutai, "dia": _dia, "inkling_audio": _inklin
 
 @pytest.mark.parametrize("model_type", sorted(CASES))
 def test_model_type_counts_with_its_rule(model_type):
-    from transformers.models.auto.configuration_auto import CONFIG_MAPPING
+    from hf_rules_check import counts_with_its_rule
 
-    from gatesim.models import count
-    from gatesim.models.zoo import load_zoo_model
-
-    if model_type not in CONFIG_MAPPING:
-        pytest.skip(f"this transformers has no {model_type}")
-    zm = load_zoo_model(f"hf:{model_type}", layers=2, config_only=True)
-    r = count(zm.factory, zm.inputs(), optimizer="adamw")
-    assert not r.uncounted and r.bos(phase="forward").total() > 0 and r.bos(phase="backward").total() > 0
-    with torch.device("meta"):
-        model = zm.factory()
-    CASES[model_type](zm.make_inputs(model, "cpu", zm.default_shape), model.config)  # what the rule made
+    counts_with_its_rule(model_type, CASES[model_type])

@@ -2,12 +2,12 @@
 training step, two layers, from its library default configuration, with zero uncounted ops, fed what its rule
 makes (or built from what its rule repaired); and each configuration rule leaves a consistent configuration as
 it is. Skipped when transformers is not installed (the optional zoo extra)."""
-import importlib.util
-
 import pytest
 import torch
 
 transformers = pytest.importorskip("transformers", reason="transformers is not installed (the optional zoo extra)")
+
+from hf_rules_check import counts_with_its_rule  # noqa: E402
 
 
 def _clap(x, c):
@@ -80,21 +80,7 @@ NEEDS = {"edgetam": "timm", "inkling_vision": "torchvision"}
 
 @pytest.mark.parametrize("model_type", sorted(CASES))
 def test_model_type_counts_with_its_rule(model_type):
-    from transformers.models.auto.configuration_auto import CONFIG_MAPPING
-
-    from gatesim.models import count
-    from gatesim.models.zoo import load_zoo_model
-
-    if model_type not in CONFIG_MAPPING:
-        pytest.skip(f"this transformers has no {model_type}")
-    if model_type in NEEDS and importlib.util.find_spec(NEEDS[model_type]) is None:
-        pytest.skip(f"{model_type} needs {NEEDS[model_type]}, not installed")
-    zm = load_zoo_model(f"hf:{model_type}", layers=2, config_only=True)
-    r = count(zm.factory, zm.inputs(), optimizer="adamw")
-    assert not r.uncounted and r.bos(phase="forward").total() > 0 and r.bos(phase="backward").total() > 0
-    with torch.device("meta"):
-        model = zm.factory()
-    CASES[model_type](zm.make_inputs(model, "cpu", zm.default_shape), model.config)  # what the rule made
+    counts_with_its_rule(model_type, CASES[model_type], NEEDS.get(model_type))
 
 
 def _config(name, **kw):

@@ -1,0 +1,28 @@
+"""The check each hf_rules test file runs on a model type (used by tests/models/test_hf_rules_*.py)."""
+from __future__ import annotations
+
+import importlib.util
+
+import pytest
+import torch
+
+
+def counts_with_its_rule(model_type: str, check, needs: str | None = None) -> None:
+    """Count a training step of ``model_type`` (two layers, its library default configuration, the rules
+    applied) with zero uncounted ops, then ``check(inputs, config)`` what its rules made. Skips where this
+    transformers has no such model type or it needs the package ``needs``, not installed."""
+    from transformers.models.auto.configuration_auto import CONFIG_MAPPING
+
+    from gatesim.models import count
+    from gatesim.models.zoo import load_zoo_model
+
+    if model_type not in CONFIG_MAPPING:
+        pytest.skip(f"this transformers has no {model_type}")
+    if needs and importlib.util.find_spec(needs) is None:
+        pytest.skip(f"{model_type} needs {needs}, not installed")
+    zm = load_zoo_model(f"hf:{model_type}", layers=2, config_only=True)
+    r = count(zm.factory, zm.inputs(), optimizer="adamw")
+    assert not r.uncounted and r.bos(phase="forward").total() > 0 and r.bos(phase="backward").total() > 0
+    with torch.device("meta"):
+        model = zm.factory()
+    check(zm.make_inputs(model, "cpu", zm.default_shape), model.config)  # what the rule made
