@@ -2,3 +2,25 @@
 from __future__ import annotations
 
 from . import config_rule, input_rule  # noqa: F401
+
+
+@config_rule("deepseek_v2")
+def deepseek_v2_routing(config):
+    """DeepseekV2Config() describes DeepSeek-V2-Lite (64 routed experts, 2 shared) but leaves the routing None:
+    ``num_experts_per_tok`` (the gate's top-k; V2-Lite and V2 both route each token to 6 experts) and, for
+    ``group_limited_greedy``, ``n_group`` / ``topk_group`` (one group holding every expert: plain top-k)."""
+    if getattr(config, "num_experts_per_tok", 0) is None:
+        config.num_experts_per_tok = min(6, config.n_routed_experts)
+    if getattr(config, "n_group", 0) is None:
+        config.n_group = 1
+    if getattr(config, "topk_group", 0) is None:
+        config.topk_group = config.n_group
+
+
+@config_rule("step3p5")
+def step3p5_sliding_window(config):
+    """Step 3.5/3.7's text model builds its sliding-window mask whatever its layer types, and the library
+    default leaves ``sliding_window`` None (every layer full attention), which the mask builder rejects. With
+    no sliding layer the window is never used: one as long as the model's context changes nothing."""
+    if getattr(config, "sliding_window", 0) is None and "sliding_attention" not in (config.layer_types or []):
+        config.sliding_window = config.max_position_embeddings
