@@ -24,3 +24,22 @@ def step3p5_sliding_window(config):
     no sliding layer the window is never used: one as long as the model's context changes nothing."""
     if getattr(config, "sliding_window", 0) is None and "sliding_attention" not in (config.layer_types or []):
         config.sliding_window = config.max_position_embeddings
+
+
+@config_rule("aria")
+def aria_vision_patches(config):
+    """AriaConfig() takes its vision tower from Idefics3VisionConfig's defaults (32-pixel patches of a 224-pixel
+    image) while its projector's ``projector_patch_to_query_dict`` ({1225: 128, 4900: 256}) is Aria's table for
+    14-pixel patches of its 490- and 980-pixel images: no image the tower can take gives a patch count the
+    projector knows. When the tower's grid is not in the table, the tower takes Aria's 14-pixel patches and the
+    largest image in the table (a real Aria configuration, 980 pixels in 14-pixel patches, is left alone)."""
+    table = getattr(config, "projector_patch_to_query_dict", None) or {}
+    vis = getattr(config, "vision_config", None)
+    if not table or vis is None:
+        return
+    patches = {int(k) for k in table}
+    if (vis.image_size // vis.patch_size) ** 2 in patches:
+        return
+    side = round(max(patches) ** 0.5)
+    vis.patch_size = 14  # Aria's vision encoder (SigLIP-SO400M/14)
+    vis.image_size = side * vis.patch_size
