@@ -43,3 +43,22 @@ def aria_vision_patches(config):
     side = round(max(patches) ** 0.5)
     vis.patch_size = 14  # Aria's vision encoder (SigLIP-SO400M/14)
     vis.image_size = side * vis.patch_size
+
+
+@input_rule("qwen2_audio")
+def qwen2_audio_placeholders(inp, model, batch, made):
+    """Qwen2-Audio's processor expands each audio's placeholder into one ``audio_token_id`` per encoder output
+    frame; the model has no ``get_audio_features`` the generic builder could ask, and a lone placeholder sends
+    it down its deprecated merge path (which needs the text mask). The ids get as many placeholders as the audio
+    tower makes of the extractor's frames (its own ``_get_feat_extract_output_lengths``), then the text."""
+    import torch
+
+    ids, mask = made.get("input_ids"), made.get("feature_attention_mask")
+    tok = getattr(inp.config, "audio_token_id", None)
+    tower = next((m for m in model.modules() if hasattr(m, "_get_feat_extract_output_lengths")), None)
+    if ids is None or mask is None or not isinstance(tok, int) or tower is None:
+        return {}
+    _, out_len = tower._get_feat_extract_output_lengths(mask.sum(-1).cpu())
+    n = int(out_len.max())
+    audio = torch.full((ids.shape[0], n), tok, dtype=ids.dtype, device=ids.device)
+    return {"input_ids": torch.cat([audio, ids], dim=1)}
