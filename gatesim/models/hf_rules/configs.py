@@ -62,3 +62,21 @@ def qwen2_audio_placeholders(inp, model, batch, made):
     n = int(out_len.max())
     audio = torch.full((ids.shape[0], n), tok, dtype=ids.dtype, device=ids.device)
     return {"input_ids": torch.cat([audio, ids], dim=1)}
+
+
+@input_rule("pe_video", "pe_video_encoder", "pe_audio_video", "pe_audio_video_encoder")
+def pe_video_frame_size(inp, model, batch, made):
+    """Perception Encoder video models embed each frame with a timm ViT (``vit_pe_core_large_patch14_336``)
+    whose patch embedding takes only its own image size, which the timm configuration names in the
+    architecture alone (no ``image_size`` the builder reads, so frames come at the 224-pixel default): the
+    frames are resized to the size the built patch embedding states."""
+    import torch.nn.functional as F
+
+    frames = made.get("pixel_values_videos")
+    embed = next((m for m in model.modules() if type(m).__name__ == "PatchEmbed" and hasattr(m, "img_size")), None)
+    if frames is None or embed is None or tuple(frames.shape[-2:]) == tuple(embed.img_size):
+        return {}
+    lead = frames.shape[:-3]
+    flat = frames.reshape(-1, *frames.shape[-3:])
+    resized = F.interpolate(flat, size=tuple(embed.img_size), mode="bilinear", align_corners=False)
+    return {"pixel_values_videos": resized.reshape(*lead, *resized.shape[-3:])}
