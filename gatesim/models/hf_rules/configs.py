@@ -64,6 +64,33 @@ def qwen2_audio_placeholders(inp, model, batch, made):
     return {"input_ids": torch.cat([audio, ids], dim=1)}
 
 
+@input_rule("pe_audio_video", "pe_audio_video_encoder")
+def pe_audio_video_media(inp, model, batch, made):
+    """Perception Encoder audio-video models embed a clip's sound and frames together (the encoder needs both,
+    the full model at least two of text, sound and frames), but the generic builder makes one modality: the
+    missing one is made as for the model type's audio or video sub-model (the audio with its mask as
+    ``padding_mask``, the frames of the video configuration's count and size, with their mask: every frame
+    valid, as the video processor marks a full clip; without it the model aligns frames to sound by a test on
+    lengths it makes from its hidden states)."""
+    import torch
+
+    from ..hf_inputs import VIDEOS, find, make_audio, make_clip
+
+    out = {}
+    if made.get("input_values") is None:
+        audio = make_audio(inp.mt, inp.config, batch)
+        if "attention_mask" in audio:
+            audio["padding_mask"] = audio.pop("attention_mask")
+        out.update(audio)
+    if made.get(VIDEOS) is None:
+        video = find(inp.config, "video_config", prefer="audio_video_config") or inp.config
+        out[VIDEOS] = make_clip(video, batch)
+    if made.get("padding_mask_videos") is None:
+        frames = (out.get(VIDEOS) if out.get(VIDEOS) is not None else made[VIDEOS]).shape[1]
+        out["padding_mask_videos"] = torch.ones(batch, frames, dtype=torch.long)
+    return out
+
+
 @input_rule("pe_video", "pe_video_encoder", "pe_audio_video", "pe_audio_video_encoder")
 def pe_video_frame_size(inp, model, batch, made):
     """Perception Encoder video models embed each frame with a timm ViT (``vit_pe_core_large_patch14_336``)
