@@ -107,3 +107,19 @@ def pe_video_frame_size(inp, model, batch, made):
     flat = frames.reshape(-1, *frames.shape[-3:])
     resized = F.interpolate(flat, size=tuple(embed.img_size), mode="bilinear", align_corners=False)
     return {"pixel_values_videos": resized.reshape(*lead, *resized.shape[-3:])}
+
+
+@config_rule("ultravbert")
+def ultravbert_tile_size(config):
+    """UltraVBertConfig() takes SigLIP's default 224-pixel tower (14 x 14 patches of 16), which its connector
+    cannot pixel-shuffle by ``pixel_shuffle_factor`` 4, and which is not the tile its image processor cuts
+    (``max_image_size``: 512, UltraVBERT's SigLIP at 512 pixels). A tower whose patch grid the connector cannot
+    merge takes the processor's tile size (a real configuration, 512 pixels, is left alone)."""
+    from ..hf_inputs import image_processor
+
+    vis, k = getattr(config, "vision_config", None), getattr(config, "pixel_shuffle_factor", None)
+    if vis is None or not isinstance(k, int) or (vis.image_size // vis.patch_size) % k == 0:
+        return
+    tile = (getattr(image_processor(config.model_type), "max_image_size", None) or {}).get("longest_edge")
+    if isinstance(tile, int) and (tile // vis.patch_size) % k == 0:
+        vis.image_size = tile
