@@ -123,3 +123,37 @@ def ultravbert_tile_size(config):
     tile = (getattr(image_processor(config.model_type), "max_image_size", None) or {}).get("longest_edge")
     if isinstance(tile, int) and (tile // vis.patch_size) % k == 0:
         vis.image_size = tile
+
+
+@config_rule("dots3_note_vision_encoder")
+def dots3_note_temporal_patch(config):
+    """dots3's vision tower embeds 2-D patches (``num_channels`` x ``patch_size``\ :sup:`2` values a row: one
+    frame deep) but borrows Qwen2-VL's image processor, whose default ``temporal_patch_size`` 2 repeats an image
+    into two frames and makes rows twice as long. The configuration does not state the tower's temporal patch;
+    it gets the one its patch embedding has, 1, which the processor is then made to use."""
+    if getattr(config, "temporal_patch_size", None) is None:
+        config.temporal_patch_size = 1
+
+
+@input_rule("dots3_note")
+def dots3_note_image_placeholders(inp, model, batch, made):
+    """dots3's ``get_image_features`` is on its inner model only (the top model forwards audio's alone), so the
+    generic builder puts no image placeholders in the ids and the image features would be dropped: the ids get
+    one ``image_token_id`` per token the vision merger makes (each image's patch grid over
+    ``adapter_merge_size``\ :sup:`2`, the merger's window), between the vision start and end tokens."""
+    import torch
+
+    from ..hf_inputs import find
+
+    ids, grid, tok = made.get("input_ids"), made.get("image_grid_thw"), find(inp.config, "image_token_id")
+    merge = find(inp.config, "adapter_merge_size", prefer="vision_config")
+    if ids is None or grid is None or not isinstance(tok, int) or not isinstance(merge, int) or (ids == tok).any():
+        return {}
+    per_image = (grid.prod(-1) // merge ** 2).tolist()
+    if len(per_image) != ids.shape[0]:
+        return {}
+    start, end = find(inp.config, "vision_start_token_id"), find(inp.config, "vision_end_token_id")
+    head = [start] if isinstance(start, int) else []
+    tail = [end] if isinstance(end, int) else []
+    rows = [torch.tensor(head + [tok] * n + tail, dtype=ids.dtype) for n in per_image]
+    return {"input_ids": torch.cat([torch.stack(rows), ids], dim=1)}
