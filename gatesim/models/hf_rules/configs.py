@@ -136,24 +136,30 @@ def dots3_note_temporal_patch(config):
 
 
 @input_rule("dots3_note")
-def dots3_note_image_placeholders(inp, model, batch, made):
-    """dots3's ``get_image_features`` is on its inner model only (the top model forwards audio's alone), so the
-    generic builder puts no image placeholders in the ids and the image features would be dropped: the ids get
-    one ``image_token_id`` per token the vision merger makes (each image's patch grid over
-    ``adapter_merge_size``\ :sup:`2`, the merger's window), between the vision start and end tokens."""
+def dots3_note_placeholders(inp, model, batch, made):
+    """dots3's ``get_image_features`` is on its inner model only, and its audio tower's output count depends on
+    the chunk lengths (no shape-only probe gives it), so the generic builder puts no placeholders in the ids
+    and the features would be dropped. As its processor does, the ids get one ``image_token_id`` per token the
+    vision merger makes (each image's patch grid over ``adapter_merge_size``\ :sup:`2`, the merger's window)
+    and one ``audio_token_id`` per token the feature extractor counts (its ``num_audio_tokens``)."""
     import torch
 
     from ..hf_inputs import find
 
-    ids, grid, tok = made.get("input_ids"), made.get("image_grid_thw"), find(inp.config, "image_token_id")
+    ids = made.get("input_ids")
+    if ids is None:
+        return {}
+    lead = []
+    grid, tok = made.get("image_grid_thw"), find(inp.config, "image_token_id")
     merge = find(inp.config, "adapter_merge_size", prefer="vision_config")
-    if ids is None or grid is None or not isinstance(tok, int) or not isinstance(merge, int) or (ids == tok).any():
+    if grid is not None and isinstance(tok, int) and isinstance(merge, int) and not (ids == tok).any():
+        lead.append((tok, (grid.prod(-1) // merge ** 2).tolist()))
+    n_audio, tok = made.get("num_audio_tokens"), find(inp.config, "audio_token_id")
+    if n_audio is not None and made.get("input_features") is not None and isinstance(tok, int) \
+            and not (ids == tok).any():
+        lead.append((tok, n_audio.tolist()))
+    lead = [(t, ns) for t, ns in lead if len(ns) == ids.shape[0] and len(set(ns)) == 1]
+    if not lead:
         return {}
-    per_image = (grid.prod(-1) // merge ** 2).tolist()
-    if len(per_image) != ids.shape[0]:
-        return {}
-    start, end = find(inp.config, "vision_start_token_id"), find(inp.config, "vision_end_token_id")
-    head = [start] if isinstance(start, int) else []
-    tail = [end] if isinstance(end, int) else []
-    rows = [torch.tensor(head + [tok] * n + tail, dtype=ids.dtype) for n in per_image]
-    return {"input_ids": torch.cat([torch.stack(rows), ids], dim=1)}
+    row = [t for t, ns in lead for _ in range(int(ns[0]))]
+    return {"input_ids": torch.cat([torch.tensor(row, dtype=ids.dtype).expand(ids.shape[0], -1), ids], dim=1)}
