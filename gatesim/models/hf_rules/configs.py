@@ -163,3 +163,45 @@ def dots3_note_placeholders(inp, model, batch, made):
         return {}
     row = [t for t, ns in lead for _ in range(int(ns[0]))]
     return {"input_ids": torch.cat([torch.tensor(row, dtype=ids.dtype).expand(ids.shape[0], -1), ids], dim=1)}
+
+
+def _conv_stride(model) -> int:
+    """The total time stride of a Voxtral Realtime audio embedder's convolutions (read from the built ones)."""
+    import torch
+
+    emb = next((m for m in model.modules() if type(m).__name__ == "VoxtralRealtimeEmbedder"), None)
+    stride = 1
+    for conv in (emb.modules() if emb is not None else []):
+        s = getattr(conv, "stride", None)
+        if isinstance(s, tuple) and len(s) == 1 and isinstance(conv, torch.nn.Conv1d):
+            stride *= s[0]
+    return stride
+
+
+@input_rule("voxtral_realtime")
+def voxtral_realtime_aligned_audio(inp, model, batch, made):
+    """Voxtral Realtime adds one audio embedding to each text token's (no placeholders): its processor (through
+    mistral_common) cuts the audio so each token gets ``downsample_factor`` encoder frames, each made of
+    ``stride`` mel frames by the embedder's strided convolution. The features are cut (or tiled) to that many
+    frames for the ids made."""
+    ids, feats = made.get("input_ids"), made.get("input_features")
+    k = getattr(inp.config, "downsample_factor", None)
+    if ids is None or feats is None or not isinstance(k, int):
+        return {}
+    frames = ids.shape[1] * k * _conv_stride(model)
+    reps = -(-frames // feats.shape[-1])
+    return {"input_features": feats.repeat(1, 1, reps)[..., :frames]}
+
+
+@input_rule("voxtral_realtime_encoder")
+def voxtral_realtime_encoder_mask(inp, model, batch, made):
+    """The feature extractor's ``attention_mask`` is over its mel frames (and a frame short of them); the
+    encoder's ``attention_mask`` is over its own positions (one per ``stride`` frames after its strided
+    convolution). A whole clip is all valid: the encoder gets its own all-ones mask."""
+    import torch
+
+    feats = made.get("input_features")
+    if feats is None or made.get("attention_mask") is None:
+        return {}
+    return {"attention_mask": torch.ones(feats.shape[0], -(-feats.shape[-1] // _conv_stride(model)),
+                                         dtype=torch.long)}
