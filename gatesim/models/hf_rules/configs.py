@@ -205,3 +205,32 @@ def voxtral_realtime_encoder_mask(inp, model, batch, made):
         return {}
     return {"attention_mask": torch.ones(feats.shape[0], -(-feats.shape[-1] // _conv_stride(model)),
                                          dtype=torch.long)}
+
+
+@config_rule("qwen3_omni_moe_text")
+def qwen3_omni_head_dim(config):
+    """Qwen3-Omni's thinker text configuration defaults to 28 heads of a 2048 width with ``head_dim`` None, so
+    the attention takes 2048 // 28 = 73-wide heads, odd, which no rotary embedding fits. The modeling code's
+    default rotary sections ([24, 20, 20] frequencies, each rotating two dimensions) are for 128-wide heads,
+    the released thinker's ``head_dim``: an unset head width that does not divide the width gets the one the
+    sections cover, and the sections fitted to the broken width are dropped (refitted to the new one)."""
+    import re
+
+    from ..zoo import _SECTIONS, fit_rotary_sections
+
+    import importlib
+    import inspect
+
+    heads = getattr(config, "num_attention_heads", None)
+    if getattr(config, "head_dim", None) is not None or not heads or config.hidden_size % heads == 0:
+        return
+    modeling = importlib.import_module(type(config).__module__.replace(".configuration_", ".modeling_"))
+    m = _SECTIONS.search(inspect.getsource(modeling))
+    if not m:
+        return
+    config.head_dim = 2 * sum(int(x) for x in re.findall(r"\d+", m.group(1)))
+    rp = config.rope_parameters
+    if isinstance(rp, dict):
+        rp.pop("mrope_section", None)
+        rp.pop("partial_rotary_factor", None)
+        fit_rotary_sections(config)
