@@ -125,12 +125,13 @@ def ultravbert_tile_size(config):
         vis.image_size = tile
 
 
-@config_rule("dots3_note_vision_encoder")
-def dots3_note_temporal_patch(config):
-    """dots3's vision tower embeds 2-D patches (``num_channels`` x ``patch_size``\ :sup:`2` values a row: one
-    frame deep) but borrows Qwen2-VL's image processor, whose default ``temporal_patch_size`` 2 repeats an image
-    into two frames and makes rows twice as long. The configuration does not state the tower's temporal patch;
-    it gets the one its patch embedding has, 1, which the processor is then made to use."""
+@config_rule("dots3_note_vision_encoder", "glm_image_vision")
+def flat_temporal_patch(config):
+    """dots3's and GLM-Image's vision towers embed 2-D patches (a ``Conv2d`` over ``num_channels`` x
+    ``patch_size``\ :sup:`2` values a row: one frame deep), but their image processors (Qwen2-VL's, GLM-Image's)
+    default to ``temporal_patch_size`` 2, repeating an image into two frames and making rows twice as long, so
+    the tower sees twice the patches its grid names. The configuration does not state the tower's temporal
+    patch; it gets the one its patch embedding has, 1, which the processor is then made to use."""
     if getattr(config, "temporal_patch_size", None) is None:
         config.temporal_patch_size = 1
 
