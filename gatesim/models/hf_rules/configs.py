@@ -128,7 +128,7 @@ def ultravbert_tile_size(config):
 @config_rule("dots3_note_vision_encoder", "glm_image_vision")
 def flat_temporal_patch(config):
     """dots3's and GLM-Image's vision towers embed 2-D patches (a ``Conv2d`` over ``num_channels`` x
-    ``patch_size``\ :sup:`2` values a row: one frame deep), but their image processors (Qwen2-VL's, GLM-Image's)
+    ``patch_size`` squared values a row: one frame deep), but their image processors (Qwen2-VL's, GLM-Image's)
     default to ``temporal_patch_size`` 2, repeating an image into two frames and making rows twice as long, so
     the tower sees twice the patches its grid names. The configuration does not state the tower's temporal
     patch; it gets the one its patch embedding has, 1, which the processor is then made to use."""
@@ -141,7 +141,7 @@ def dots3_note_placeholders(inp, model, batch, made):
     """dots3's ``get_image_features`` is on its inner model only, and its audio tower's output count depends on
     the chunk lengths (no shape-only probe gives it), so the generic builder puts no placeholders in the ids
     and the features would be dropped. As its processor does, the ids get one ``image_token_id`` per token the
-    vision merger makes (each image's patch grid over ``adapter_merge_size``\ :sup:`2`, the merger's window)
+    vision merger makes (each image's patch grid over ``adapter_merge_size`` squared, the merger's window)
     and one ``audio_token_id`` per token the feature extractor counts (its ``num_audio_tokens``)."""
     import torch
 
