@@ -235,3 +235,33 @@ def qwen3_omni_head_dim(config):
         rp.pop("mrope_section", None)
         rp.pop("partial_rotary_factor", None)
         fit_rotary_sections(config)
+
+
+@input_rule("glm_image")
+def glm_image_to_image(inp, model, batch, made):
+    """GLM-Image generates an image from a prompt and source images: its processor lists every sample's source
+    grids then the grid of the image to generate (``images_per_sample`` counts both), and writes each source
+    image into the ids as ``image_start``, one ``image_token_id`` per patch the vision tower makes (its VQ
+    tokenizer keeps the grid), ``image_end``. The generic builder gives the source grid alone (so no source is
+    left to encode) and placeholders counted from that (the generic probe runs the tower on no source). Here each
+    sample has one source image and generates one of the same grid, laid out as the processor's image-to-image
+    prompt (the probe's placeholders are replaced)."""
+    import torch
+
+    from ..hf_inputs import find
+
+    ids, grid = made.get("input_ids"), made.get("image_grid_thw")
+    tok, start, end = (find(inp.config, k) for k in ("image_token_id", "image_start_token_id",
+                                                       "image_end_token_id"))
+    merge = find(inp.config, "spatial_merge_size", prefer="vision_config", default=1)
+    if ids is None or grid is None or grid.shape[0] != ids.shape[0] or made.get("images_per_sample") is not None \
+            or not all(isinstance(t, int) for t in (tok, start, end)):
+        return {}
+    ids = ids[:, ~(ids == tok).any(0)]  # the text the generic builder made, without its placeholders
+    per = (grid.prod(-1) // merge ** 2).tolist()
+    if len(set(per)) != 1:
+        return {}
+    row = torch.tensor([start] + [tok] * per[0] + [end], dtype=ids.dtype).expand(ids.shape[0], -1)
+    grids = torch.stack([grid, grid], dim=1).reshape(-1, grid.shape[-1])  # each sample: source, then target
+    return {"input_ids": torch.cat([row, ids], dim=1), "image_grid_thw": grids,
+            "images_per_sample": torch.full((ids.shape[0],), 2, dtype=torch.long)}
