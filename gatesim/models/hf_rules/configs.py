@@ -1,4 +1,7 @@
-"""Per-model rules (:mod:`gatesim.models.hf_rules`): Configuration repairs: values a default configuration leaves None or inconsistent."""
+"""Per-model rules (:mod:`gatesim.models.hf_rules`): Configuration repairs: values a default configuration leaves None or inconsistent.
+
+Also the input rules of the same long-tail models (placeholders their processors would lay out, audio aligned to
+tokens, a modality the generic builder does not make, frames at the size the built tower states)."""
 from __future__ import annotations
 
 from . import config_rule, input_rule  # noqa: F401
@@ -215,12 +218,11 @@ def qwen3_omni_head_dim(config):
     default rotary sections ([24, 20, 20] frequencies, each rotating two dimensions) are for 128-wide heads,
     the released thinker's ``head_dim``: an unset head width that does not divide the width gets the one the
     sections cover, and the sections fitted to the broken width are dropped (refitted to the new one)."""
+    import importlib
+    import inspect
     import re
 
     from ..zoo import _SECTIONS, fit_rotary_sections
-
-    import importlib
-    import inspect
 
     heads = getattr(config, "num_attention_heads", None)
     if getattr(config, "head_dim", None) is not None or not heads or config.hidden_size % heads == 0:
