@@ -3,12 +3,11 @@ whose parts disagree (a top-k left None, a head width that does not divide, a vi
 projector does not know) and inputs no processor here makes (placeholders, aligned audio, missing modalities).
 Each counted model type runs its real two-layer training step with zero uncounted ops. Skipped when transformers
 is not installed (the optional zoo extra)."""
-import warnings
-
 import pytest
-import torch
 
 transformers = pytest.importorskip("transformers", reason="transformers is not installed (the optional zoo extra)")
+
+from hf_rules_check import counts_with_its_rule  # noqa: E402
 
 from gatesim.models.hf_rules import configs as rules  # noqa: E402
 
@@ -20,30 +19,6 @@ def _config(model_type, **kw):
         return AutoConfig.for_model(model_type, **kw)
     except (ValueError, KeyError):
         pytest.skip(f"this transformers has no {model_type}")
-
-
-def _count(model_type):
-    """The coverage script's step: the default configuration at two layers, AdamW, zero uncounted ops."""
-    from gatesim.models import count
-    from gatesim.models.zoo import load_zoo_model
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        try:
-            zm = load_zoo_model(f"hf:{model_type}", layers=2, config_only=True)
-        except Exception as e:  # noqa: BLE001  (a transformers without the model type)
-            pytest.skip(f"{model_type}: {e}")
-        report = count(zm.factory, zm.inputs(), optimizer="adamw")
-    assert not report.uncounted, report.uncounted
-    assert report.flops("forward") > 0 and report.flops("backward") > 0
-    return zm, report
-
-
-def _inputs(zm):
-    """The inputs the step got, built for a meta copy of the model (real CPU tensors)."""
-    with torch.device("meta"):
-        model = zm.factory()
-    return zm.make_inputs(model, "cpu", zm.default_shape)
 
 
 # ------------------------------------------------------------------------------------------------
@@ -102,56 +77,87 @@ def test_qwen3_omni_heads_fit_the_rotary_sections():
 
 
 # ------------------------------------------------------------------------------------------------
-# counted steps (the cheap ones; the whole list is in the slow test below)
+# counted steps: each model type's two-layer step, then what its rule made
 # ------------------------------------------------------------------------------------------------
-def test_deepseek_v2_counts_with_its_routing():
-    zm, report = _count("deepseek_v2")
-    assert report.device in ("meta", "fake")
+def _routing(x, c):
+    assert c.num_experts_per_tok == 6
 
 
-def test_flat_patches_give_rows_the_tower_embeds():
-    zm, _ = _count("glm_image_vision")
-    x = _inputs(zm)
-    v = zm.make_inputs.config
+def _window(x, c):
+    tc = c.get_text_config()
+    assert tc.sliding_window == tc.max_position_embeddings
+
+
+def _flat_patches(x, c):
+    v = getattr(c, "vision_config", c)
     chans = getattr(v, "in_channels", None) or getattr(v, "num_channels", 3)
+    grid = x.get("grid_thw", x.get("image_grid_thw"))
     assert x["pixel_values"].shape[1] == chans * v.patch_size ** 2  # one frame deep (the default processor: 2)
-    assert x["pixel_values"].shape[0] == int(x["grid_thw"].prod(-1).sum())
+    assert x["pixel_values"].shape[0] == int(grid.prod(-1).sum())  # as many rows as the grid names
 
 
-def test_voxtral_realtime_features_aligned_to_the_tokens():
-    zm, _ = _count("voxtral_realtime")
-    x = _inputs(zm)
-    cfg = zm.make_inputs.config
-    assert x["input_features"].shape[-1] == x["input_ids"].shape[1] * cfg.downsample_factor * 2
+def _aligned_audio(x, c):
+    assert x["input_features"].shape[-1] == x["input_ids"].shape[1] * c.downsample_factor * 2  # stride-2 stem
 
 
-def test_qwen2_audio_placeholders_match_the_encoder_frames():
-    zm, _ = _count("qwen2_audio")
-    x = _inputs(zm)
-    n = int((x["input_ids"] == zm.make_inputs.config.audio_token_id).sum())
+def _encoder_mask(x, c):
+    assert x["attention_mask"].shape[-1] == -(-x["input_features"].shape[-1] // 2)
+
+
+def _qwen2_audio(x, c):
     frames = int(x["feature_attention_mask"].sum())
-    assert n == ((frames - 1) // 2 + 1 - 2) // 2 + 1  # two stride-2 stages
+    assert int((x["input_ids"] == c.audio_token_id).sum()) == ((frames - 1) // 2 + 1 - 2) // 2 + 1
 
 
-# ------------------------------------------------------------------------------------------------
-# every model type the module repairs, counted (minutes): pytest --run-slow
-# ------------------------------------------------------------------------------------------------
-ALL = ["deepseek_v2", "step3p5", "step3p7", "aria", "qwen2_audio", "qwen3_omni_moe_thinker", "ultravbert",
-       "voxtral_realtime", "voxtral_realtime_encoder", "dots3_note", "dots3_note_vision_encoder",
-       "glm_image", "glm_image_vision", "pe_video", "pe_video_encoder", "pe_audio_video", "pe_audio_video_encoder"]
+def _tile(x, c):
+    assert x["pixel_values"].shape[-1] == c.vision_config.image_size == 512
 
 
-#: model types whose build or inputs need a package the test environment may lack
-NEEDS = {"pe_video": "timm", "pe_video_encoder": "timm", "pe_audio_video": "timm", "pe_audio_video_encoder": "timm"}
+def _aria(x, c):
+    v = c.vision_config
+    assert x["pixel_values"].shape[-1] == v.image_size and (v.image_size // v.patch_size) ** 2 in {
+        int(k) for k in c.projector_patch_to_query_dict}
 
 
-@pytest.mark.slow
-@pytest.mark.parametrize("model_type", ALL)
-def test_every_repaired_model_type_counts(model_type):
-    from gatesim.models.hf_inputs import image_processor
+def _dots3(x, c):
+    _flat_patches(x, c)
+    merge = c.vision_config.adapter_merge_size
+    assert int((x["input_ids"] == c.image_token_id).sum()) == int(x["image_grid_thw"].prod(-1).sum()) // merge ** 2
+    assert int((x["input_ids"] == c.audio_token_id).sum()) > 0
 
-    if model_type in NEEDS:
-        pytest.importorskip(NEEDS[model_type])
-    if model_type == "ultravbert" and image_processor(model_type) is None:
-        pytest.skip("UltraVBERT's image processor needs a backend (torchvision or PIL) not installed")
-    _count(model_type)
+
+def _omni(x, c):
+    assert c.text_config.head_dim == 128
+
+
+def _glm_image(x, c):
+    grids = x["image_grid_thw"]
+    assert grids.shape[0] == 2 * x["input_ids"].shape[0] and x["images_per_sample"].tolist() == [2]
+    assert int((x["input_ids"] == c.image_token_id).sum()) == int(grids[0].prod())  # the source image only
+
+
+def _pe_frames(x, c):
+    assert x["pixel_values_videos"].shape[-1] == 336  # vit_pe_core_large_patch14_336
+
+
+def _pe_both(x, c):
+    _pe_frames(x, c)
+    assert x["input_values"].dim() == 3 and x["padding_mask_videos"].shape == x["pixel_values_videos"].shape[:2]
+
+
+CASES = {"deepseek_v2": _routing, "step3p5": _window, "step3p7": _window, "glm_image_vision": _flat_patches,
+         "dots3_note_vision_encoder": _flat_patches, "voxtral_realtime": _aligned_audio,
+         "voxtral_realtime_encoder": _encoder_mask, "qwen2_audio": _qwen2_audio, "ultravbert": _tile,
+         "aria": _aria, "dots3_note": _dots3, "glm_image": _glm_image, "qwen3_omni_moe_thinker": _omni,
+         "pe_video": _pe_frames, "pe_video_encoder": _pe_frames, "pe_audio_video": _pe_both,
+         "pe_audio_video_encoder": _pe_both}
+#: the slower ones (4 to 20 s each; the Qwen3-Omni repair is also checked above): pytest --run-slow
+SLOW = {"qwen3_omni_moe_thinker", "pe_video", "pe_video_encoder", "pe_audio_video", "pe_audio_video_encoder"}
+#: what a model type needs beyond transformers (the timm tower; the image processor's backend)
+NEEDS = {"pe_video": "timm", "pe_video_encoder": "timm", "pe_audio_video": "timm", "pe_audio_video_encoder": "timm",
+         "ultravbert": "torchvision"}
+
+
+@pytest.mark.parametrize("model_type", [pytest.param(m, marks=pytest.mark.slow) if m in SLOW else m for m in CASES])
+def test_model_type_counts_with_its_rule(model_type):
+    counts_with_its_rule(model_type, CASES[model_type], NEEDS.get(model_type))
