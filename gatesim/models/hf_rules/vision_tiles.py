@@ -2,3 +2,73 @@
 from __future__ import annotations
 
 from . import config_rule, input_rule  # noqa: F401
+
+
+# ------------------------------------------------------------------------------------------------
+# vision layers a connector reads, beyond a tower with fewer layers
+# ------------------------------------------------------------------------------------------------
+def _depth(cfg) -> int | None:
+    d = getattr(cfg, "num_hidden_layers", None)
+    return d if isinstance(d, int) and not isinstance(d, bool) and d > 0 else None
+
+
+def _within(index: int, depth: int, last: int) -> int:
+    """An index into a ``depth``-layer tower's ``depth + 1`` hidden states (the embeddings first) moved into
+    range: past the ``last`` allowed -> ``last``, before the embeddings -> the embeddings."""
+    return max(-(depth + 1), min(last, index))
+
+
+def _fit_layers(layers, depth: int, layer_numbers: bool = False):
+    """``layers`` (an index or a list of them) with each moved into a ``depth``-layer tower's range; the
+    count is kept (the projector's width is the number of layers read times the tower's width).
+    ``layer_numbers``: non-negative indices number the layers (0 = the first layer's output), not the
+    hidden states (0 = the embeddings)."""
+    last = depth - 1 if layer_numbers else depth
+    if isinstance(layers, int) and not isinstance(layers, bool):
+        return _within(layers, depth, last)
+    if isinstance(layers, (list, tuple)) and all(isinstance(i, int) for i in layers):
+        return type(layers)(_within(i, depth, last) for i in layers)
+    return layers
+
+
+@config_rule("vipllava")
+def vipllava_feature_layers(config) -> None:
+    """VipLlava's projector reads the hidden states of vision layers -2, -5, -8, -11 and 6 of its 24-layer
+    CLIP tower: a tower with fewer layers (the zoo's two) has no such states. Each index is moved into the
+    tower's range (the count, and so the projector, unchanged); a real checkpoint's indices already are."""
+    depth = _depth(getattr(config, "vision_config", None))
+    if depth is not None:
+        config.vision_feature_layer = _fit_layers(config.vision_feature_layer, depth)
+
+
+@config_rule("molmo2")
+def molmo2_feature_layers(config) -> None:
+    """Molmo2's adapter pools the concatenated outputs of vision layers 24 and 18
+    (``adapter_config.vision_feature_layer``, layer numbers: ``hidden_states[layer + 1]``): moved into the
+    range of a vision tower with fewer layers."""
+    adapter, depth = getattr(config, "adapter_config", None), _depth(getattr(config, "vision_config", None))
+    if adapter is not None and depth is not None:
+        adapter.vision_feature_layer = _fit_layers(adapter.vision_feature_layer, depth, layer_numbers=True)
+
+
+@config_rule("molmo2")
+def molmo2_adapter_width(config) -> None:
+    """Molmo2's adapter projects to ``adapter_config.text_hidden_size`` (3584 by default) features that are
+    added to the text embeddings, ``text_config.hidden_size`` wide (4096 by default): the text's width."""
+    adapter, text = getattr(config, "adapter_config", None), getattr(config, "text_config", None)
+    width = getattr(text, "hidden_size", None)
+    if adapter is not None and isinstance(width, int) and adapter.text_hidden_size != width:
+        adapter.text_hidden_size = width
+
+
+@config_rule("deepseek_vl_hybrid")
+def deepseek_hybrid_global_layer(config) -> None:
+    """DeepSeek-VL hybrid adds the output of its SAM tower's first global-attention layer
+    (``high_res_vision_config.global_attn_indexes[0]``, layer 2 of 12) to the tower's last: a tower with
+    fewer layers keeps the global layers it has, or makes its last layer global where it has none."""
+    hr = getattr(config, "high_res_vision_config", None)
+    depth = _depth(hr)
+    idx = getattr(hr, "global_attn_indexes", None)
+    if depth is None or not isinstance(idx, (list, tuple)) or all(i < depth for i in idx):
+        return
+    hr.global_attn_indexes = type(idx)([i for i in idx if i < depth] or [depth - 1])
