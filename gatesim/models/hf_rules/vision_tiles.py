@@ -72,3 +72,27 @@ def deepseek_hybrid_global_layer(config) -> None:
     if depth is None or not isinstance(idx, (list, tuple)) or all(i < depth for i in idx):
         return
     hr.global_attn_indexes = type(idx)([i for i in idx if i < depth] or [depth - 1])
+
+
+# ------------------------------------------------------------------------------------------------
+# connectors fed what their tower makes
+# ------------------------------------------------------------------------------------------------
+@input_rule("molmo2_adapter")
+def molmo2_adapter_inputs(inp, model, batch: int, made: dict) -> dict:
+    """Molmo2's adapter alone takes the vision tower's concatenated layer outputs for every crop
+    (``image_features``: crops x patches x width times the layers read) and the pooling windows over them
+    (``pooled_patches_idx``: tokens x pool_h * pool_w indices into the flattened patches, -1 = padding),
+    which no processor makes for it: the Molmo2 image processor's crops and windows of ``batch`` images of its
+    default size, with random features (and no ``input_ids``: the text is not its)."""
+    import torch
+
+    from ..hf_inputs import image_processor, make_images
+
+    proc = image_processor("molmo2")
+    side = getattr(getattr(proc, "size", None), "height", None)
+    imgs = make_images("molmo2", inp.config, batch, (side, side) if isinstance(side, int) else None)
+    crops, patches = imgs["pixel_values"].shape[:2]
+    width = inp.config.hidden_size * len(inp.config.vision_feature_layer)
+    g = torch.Generator().manual_seed(5)
+    return {"image_features": torch.randn(crops, patches, width, generator=g),
+            "pooled_patches_idx": imgs["image_token_pooling"].long(), "input_ids": None}
