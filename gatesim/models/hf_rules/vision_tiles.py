@@ -96,3 +96,18 @@ def molmo2_adapter_inputs(inp, model, batch: int, made: dict) -> dict:
     g = torch.Generator().manual_seed(5)
     return {"image_features": torch.randn(crops, patches, width, generator=g),
             "pooled_patches_idx": imgs["image_token_pooling"].long(), "input_ids": None}
+
+
+@input_rule("idefics")
+def idefics_images(inp, model, batch: int, made: dict) -> dict:
+    """IDEFICS takes the images of each sample (``pixel_values``: batch x images x channels x height x width)
+    and which images each token attends to (``image_attention_mask``: batch x tokens x images; its processor
+    sets it from the ``<image>`` tokens): one image per sample, before the text, that every token attends
+    to."""
+    import torch
+
+    pv, ids = made.get("pixel_values"), made.get("input_ids")
+    if not isinstance(pv, torch.Tensor) or not isinstance(ids, torch.Tensor):
+        return {}
+    pv = pv.unsqueeze(1) if pv.dim() == 4 else pv
+    return {"pixel_values": pv, "image_attention_mask": torch.ones(*ids.shape, pv.shape[1], dtype=torch.long)}
