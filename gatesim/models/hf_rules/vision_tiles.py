@@ -12,22 +12,14 @@ def _depth(cfg) -> int | None:
     return d if isinstance(d, int) and not isinstance(d, bool) and d > 0 else None
 
 
-def _within(index: int, depth: int, last: int) -> int:
-    """An index into a ``depth``-layer tower's ``depth + 1`` hidden states (the embeddings first) moved into
-    range: past the ``last`` allowed -> ``last``, before the embeddings -> the embeddings."""
-    return max(-(depth + 1), min(last, index))
-
-
-def _fit_layers(layers, depth: int, layer_numbers: bool = False):
-    """``layers`` (an index or a list of them) with each moved into a ``depth``-layer tower's range; the
-    count is kept (the projector's width is the number of layers read times the tower's width).
-    ``layer_numbers``: non-negative indices number the layers (0 = the first layer's output), not the
-    hidden states (0 = the embeddings)."""
-    last = depth - 1 if layer_numbers else depth
+def _fit_layers(layers, lo: int, hi: int):
+    """``layers`` (an index into a tower's hidden states, or a list of them) with each moved into
+    ``lo..hi``, the indices the shrunk tower has; the count is kept (the projector's width is the number of
+    layers read times the tower's width)."""
     if isinstance(layers, int) and not isinstance(layers, bool):
-        return _within(layers, depth, last)
+        return max(lo, min(hi, layers))
     if isinstance(layers, (list, tuple)) and all(isinstance(i, int) for i in layers):
-        return type(layers)(_within(i, depth, last) for i in layers)
+        return type(layers)(max(lo, min(hi, i)) for i in layers)
     return layers
 
 
@@ -38,7 +30,7 @@ def vipllava_feature_layers(config) -> None:
     tower's range (the count, and so the projector, unchanged); a real checkpoint's indices already are."""
     depth = _depth(getattr(config, "vision_config", None))
     if depth is not None:
-        config.vision_feature_layer = _fit_layers(config.vision_feature_layer, depth)
+        config.vision_feature_layer = _fit_layers(config.vision_feature_layer, -(depth + 1), depth)  # embeddings first
 
 
 @config_rule("molmo2")
@@ -48,7 +40,17 @@ def molmo2_feature_layers(config) -> None:
     range of a vision tower with fewer layers."""
     adapter, depth = getattr(config, "adapter_config", None), _depth(getattr(config, "vision_config", None))
     if adapter is not None and depth is not None:
-        adapter.vision_feature_layer = _fit_layers(adapter.vision_feature_layer, depth, layer_numbers=True)
+        adapter.vision_feature_layer = _fit_layers(adapter.vision_feature_layer, -(depth + 1), depth - 1)
+
+
+@config_rule("mllama_vision_model")
+def mllama_intermediate_layers(config) -> None:
+    """Mllama's vision tower stacks the outputs of its local layers 3, 7, 15, 23 and 30 (of 32;
+    ``intermediate_layers_indices``, numbered from the first layer's output) with its global output: moved
+    into the range of a tower with fewer layers (the count, and so ``vision_output_dim``, unchanged)."""
+    depth = _depth(config)
+    if depth is not None:
+        config.intermediate_layers_indices = _fit_layers(config.intermediate_layers_indices, -depth, depth - 1)
 
 
 @config_rule("molmo2")
