@@ -113,3 +113,22 @@ def idefics_images(inp, model, batch: int, made: dict) -> dict:
         return {}
     pv = pv.unsqueeze(1) if pv.dim() == 4 else pv
     return {"pixel_values": pv, "image_attention_mask": torch.ones(*ids.shape, pv.shape[1], dtype=torch.long)}
+
+
+@config_rule("gemma3", "shieldgemma2")
+def gemma3_tokens_per_image(config) -> None:
+    """Gemma 3's projector average-pools the vision tower's patch grid (``image_size // patch_size`` a side)
+    down to ``mm_tokens_per_image`` tokens with a kernel of the grid side over the tokens' side. The default
+    configuration pairs the checkpoints' 256 tokens (their 896-pixel, 14-pixel-patch tower: 64 / 16 = 4) with
+    the plain SigLIP default tower (224 / 16 = 14 patches a side, fewer than 16 tokens: a kernel of 0). Where
+    the tokens' side does not divide the grid's, it becomes the largest side up to it that does."""
+    v = getattr(config, "vision_config", None)
+    tokens = getattr(config, "mm_tokens_per_image", None)
+    size, patch = getattr(v, "image_size", None), getattr(v, "patch_size", None)
+    if not all(isinstance(x, int) and x > 0 for x in (tokens, size, patch)):
+        return
+    grid, side = size // patch, int(tokens ** 0.5)
+    if side * side == tokens and side <= grid and grid % side == 0:
+        return
+    side = max(d for d in range(1, min(side, grid) + 1) if grid % d == 0)
+    config.mm_tokens_per_image = side * side
