@@ -217,7 +217,7 @@ _SIDES = ("height", "width", "shortest_edge", "longest_edge")
 
 def _size_like(proc, side: int) -> None:
     """Make a processor's images the configuration's size (its defaults are its checkpoint's) and one tile."""
-    for attr in ("size", "crop_size"):
+    for attr in ("size", "crop_size", "max_image_size"):  # max_image_size: Idefics3's tiles
         size = getattr(proc, attr, None)
         if isinstance(size, dict):
             setattr(proc, attr, {k: (side if k in _SIDES else v) for k, v in size.items()})

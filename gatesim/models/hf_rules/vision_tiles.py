@@ -132,3 +132,19 @@ def gemma3_tokens_per_image(config) -> None:
         return
     side = max(d for d in range(1, min(side, grid) + 1) if grid % d == 0)
     config.mm_tokens_per_image = side * side
+
+
+@config_rule("idefics3", "smolvlm", "modernvbert", "ultravbert")
+def pixel_shuffle_grid(config) -> None:
+    """Idefics3's connector (SmolVLM's, ModernVBERT's) pixel-shuffles the tower's square patch grid by
+    ``scale_factor`` (``pixel_shuffle_factor``) a side, so the grid's side must be a multiple of it: the
+    checkpoints' is (364 / 14 = 26 by 2, 512 / 16 = 32 by 4), the default configurations' is not (224 / 32 = 7
+    by 2, 224 / 16 = 14 by 4). The tower's image size is rounded up to the next multiple of patch x factor."""
+    v = getattr(config, "vision_config", None)
+    factor = getattr(config, "scale_factor", None) or getattr(config, "pixel_shuffle_factor", None)
+    size, patch = getattr(v, "image_size", None), getattr(v, "patch_size", None)
+    if not all(isinstance(x, int) and x > 0 for x in (factor, size, patch)):
+        return
+    step = patch * factor
+    if size % step:
+        v.image_size = -(-size // step) * step
