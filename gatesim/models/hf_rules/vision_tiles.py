@@ -148,3 +148,15 @@ def pixel_shuffle_grid(config) -> None:
     step = patch * factor
     if size % step:
         v.image_size = -(-size // step) * step
+
+
+@config_rule("mllama")
+def mllama_cross_attention_layers(config) -> None:
+    """Mllama's text model attends to the image only in its cross-attention layers (``cross_attention_layers``:
+    3, 8, ..., 38 of 40); a text model with fewer layers (the zoo's two) has none of them left, and the image
+    would not reach the output. It keeps those it has, or makes its last layer the cross-attention one."""
+    text = getattr(config, "text_config", None)
+    depth, cross = _depth(text), getattr(text, "cross_attention_layers", None)
+    if depth is None or not isinstance(cross, (list, tuple)) or not cross or any(i < depth for i in cross):
+        return
+    text.cross_attention_layers = type(cross)([depth - 1])
