@@ -160,3 +160,21 @@ def mllama_cross_attention_layers(config) -> None:
     if depth is None or not isinstance(cross, (list, tuple)) or not cross or any(i < depth for i in cross):
         return
     text.cross_attention_layers = type(cross)([depth - 1])
+
+
+@config_rule("llama4_vision_model")
+def llama4_vision_adapter(config) -> None:
+    """Llama 4's vision adapter pixel-shuffles the tower's patches (``hidden_size / pixel_shuffle_ratio**2``
+    wide) into an MLP whose input is ``intermediate_size`` wide, and the multimodal projector takes the
+    adapter's output (``projector_output_dim``) as ``vision_output_dim``. The checkpoints agree (1408 / 0.25 =
+    5632; 4096 and 4096); the default configuration pairs their 5632 and 7680 with a 768-wide tower and a
+    4096-wide adapter. Each is made what the other side gives."""
+    ratio, hidden = getattr(config, "pixel_shuffle_ratio", None), getattr(config, "hidden_size", None)
+    if isinstance(ratio, float) and ratio > 0 and isinstance(hidden, int):
+        shuffled = int(hidden / ratio ** 2)
+        if config.intermediate_size != shuffled:
+            config.intermediate_size = shuffled
+    out = getattr(config, "projector_output_dim", None)
+    if isinstance(out, int) and config.vision_output_dim != out:
+        config.vision_output_dim = out
+
