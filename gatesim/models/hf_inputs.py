@@ -533,9 +533,10 @@ class HFInputs:
             if kind == "audio" and not any(k in media for k in (AUDIO_FEATURES, AUDIO_VALUES)):
                 continue
             tok = find(self.config, *tok_keys)
-            if not isinstance(tok, int) or not hasattr(model, fn):
+            owner = model if hasattr(model, fn) else getattr(model, "model", None)  # a head over the base model
+            if not isinstance(tok, int) or not hasattr(owner, fn):
                 continue
-            n = self._placeholders(model, fn, media, key) // batch
+            n = self._placeholders(owner, fn, media, key) // batch
             if n <= 0:
                 continue
             row = [tok] * n
