@@ -91,6 +91,8 @@ def molmo2_adapter_inputs(inp, model, batch: int, made: dict) -> dict:
     from ..hf_inputs import image_processor, make_images
 
     proc = image_processor("molmo2")
+    if proc is None:  # its backend (torchvision) is not installed
+        return {}
     side = getattr(getattr(proc, "size", None), "height", None)
     imgs = make_images("molmo2", inp.config, batch, (side, side) if isinstance(side, int) else None)
     crops, patches = imgs["pixel_values"].shape[:2]
