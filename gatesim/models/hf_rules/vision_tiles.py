@@ -1,4 +1,14 @@
-"""Per-model rules (:mod:`gatesim.models.hf_rules`): Image tilings and connectors of multimodal models."""
+"""Per-model rules (:mod:`gatesim.models.hf_rules`): Image tilings and connectors of multimodal models.
+
+* the vision layers a connector reads (VipLlava, Molmo2, Mllama, DeepSeek-VL hybrid's global layer) and the
+  text layers that read the image (Mllama's cross-attention), kept within a tower shrunk to the zoo's two
+  layers;
+* connector sizes the default configuration leaves at odds with its tower (Gemma 3's tokens per image, the
+  pixel-shuffle grid of Idefics3 / SmolVLM / ModernVBERT / UltraVBERT, Llama 4's adapter widths, Molmo2's
+  adapter width);
+* inputs no processor makes as the model takes them (IDEFICS' images per sample and image attention mask,
+  Molmo2's adapter alone: crops' features and pooling windows).
+"""
 from __future__ import annotations
 
 from . import config_rule, input_rule  # noqa: F401
@@ -138,7 +148,7 @@ def gemma3_tokens_per_image(config) -> None:
 
 @config_rule("idefics3", "smolvlm", "modernvbert", "ultravbert")
 def pixel_shuffle_grid(config) -> None:
-    """Idefics3's connector (SmolVLM's, ModernVBERT's) pixel-shuffles the tower's square patch grid by
+    """Idefics3's connector (SmolVLM's, ModernVBERT's, UltraVBERT's) pixel-shuffles the tower's square patch grid by
     ``scale_factor`` (``pixel_shuffle_factor``) a side, so the grid's side must be a multiple of it: the
     checkpoints' is (364 / 14 = 26 by 2, 512 / 16 = 32 by 4), the default configurations' is not (224 / 32 = 7
     by 2, 224 / 16 = 14 by 4). The tower's image size is rounded up to the next multiple of patch x factor."""
