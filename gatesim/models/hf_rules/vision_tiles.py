@@ -146,9 +146,10 @@ def gemma3_tokens_per_image(config) -> None:
     config.mm_tokens_per_image = side * side
 
 
-@config_rule("idefics3", "smolvlm", "modernvbert", "ultravbert")
+@config_rule("idefics3", "smolvlm", "modernvbert")
 def pixel_shuffle_grid(config) -> None:
-    """Idefics3's connector (SmolVLM's, ModernVBERT's, UltraVBERT's) pixel-shuffles the tower's square patch grid by
+    """Idefics3's connector (SmolVLM's, ModernVBERT's; UltraVBERT's tower takes its processor's tile:
+    :func:`.configs.ultravbert_tile_size`) pixel-shuffles the tower's square patch grid by
     ``scale_factor`` (``pixel_shuffle_factor``) a side, so the grid's side must be a multiple of it: the
     checkpoints' is (364 / 14 = 26 by 2, 512 / 16 = 32 by 4), the default configurations' is not (224 / 32 = 7
     by 2, 224 / 16 = 14 by 4). The tower's image size is rounded up to the next multiple of patch x factor."""
