@@ -1,4 +1,29 @@
 """Per-model rules (:mod:`gatesim.models.hf_rules`): Arguments no processor makes: inference sessions, prompts, labels, flattened patches."""
 from __future__ import annotations
 
+import torch
+
+from ..hf_inputs import find
 from . import config_rule, input_rule  # noqa: F401
+
+
+def _gen(seed: int = 5) -> torch.Generator:
+    return torch.Generator().manual_seed(seed)
+
+
+# ------------------------------------------------------------------------------------------------
+# Pix2Struct: the image processor's variable-resolution patches
+# ------------------------------------------------------------------------------------------------
+@input_rule("pix2struct", "pix2struct_vision_model")
+def pix2struct_patches(inp, model, batch, made):
+    """Pix2Struct's encoder takes no pixels but the processor's ``flattened_patches``: (batch, patches,
+    2 + patch_h * patch_w * channels), each row a patch's 1-based row and column index then its pixels, with an
+    ``attention_mask`` of the real patches. Made here for a grid of 8 x 8 patches (within the row and column
+    embeddings' ``seq_len``), of the configured patch width."""
+    width = find(inp.config, "patch_embed_hidden_size", prefer="vision_config")
+    side = min(8, int(find(inp.config, "seq_len", prefer="vision_config", default=8)))
+    rows, cols = torch.meshgrid(torch.arange(1, side + 1), torch.arange(1, side + 1), indexing="ij")
+    idx = torch.stack([rows.flatten(), cols.flatten()], dim=-1).float().expand(batch, -1, -1)
+    pixels = torch.randn(batch, side * side, int(width), generator=_gen())
+    return {"flattened_patches": torch.cat([idx, pixels], dim=-1),
+            "attention_mask": torch.ones(batch, side * side)}
