@@ -27,3 +27,17 @@ def pix2struct_patches(inp, model, batch, made):
     pixels = torch.randn(batch, side * side, int(width), generator=_gen())
     return {"flattened_patches": torch.cat([idx, pixels], dim=-1),
             "attention_mask": torch.ones(batch, side * side)}
+
+
+# ------------------------------------------------------------------------------------------------
+# X-MOD: the language of each input (which of the per-language adapters it goes through)
+# ------------------------------------------------------------------------------------------------
+@input_rule("xmod")
+def xmod_language(inp, model, batch, made):
+    """X-MOD routes every layer's output through one adapter per language and needs to know the input's
+    language: ``lang_ids`` (batch,) indexing ``config.languages``, else a ``default_language`` the library
+    leaves None (a user sets it with ``set_default_language``). Each row here is in the configuration's
+    default language, or its first."""
+    langs = list(inp.config.languages)
+    lang = inp.config.default_language
+    return {"lang_ids": torch.full((batch,), langs.index(lang) if lang in langs else 0, dtype=torch.long)}
