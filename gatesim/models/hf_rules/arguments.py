@@ -41,3 +41,29 @@ def xmod_language(inp, model, batch, made):
     langs = list(inp.config.languages)
     lang = inp.config.default_language
     return {"lang_ids": torch.full((batch,), langs.index(lang) if lang in langs else 0, dtype=torch.long)}
+
+
+# ------------------------------------------------------------------------------------------------
+# LXMERT: a detector's region features
+# ------------------------------------------------------------------------------------------------
+#: regions a detector gives an image (LXMERT's paper keeps the 36 most confident Faster R-CNN objects)
+REGIONS = 36
+
+
+def _region_boxes(batch: int, regions: int, dim: int = 4) -> torch.Tensor:
+    """Normalized boxes (x0, y0, x1, y1 in 0..1, x0 <= x1, y0 <= y1); a wider ``dim`` repeats the pattern."""
+    g = _gen(6)
+    lo = torch.rand(batch, regions, 2, generator=g) / 2
+    box = torch.cat([lo, lo + torch.rand(batch, regions, 2, generator=g) / 2], dim=-1)
+    return box.repeat(1, 1, -(-dim // 4))[..., :dim]
+
+
+@input_rule("lxmert")
+def lxmert_regions(inp, model, batch, made):
+    """LXMERT sees an image as a detector's region features, which no processor of the library makes:
+    ``visual_feats`` (batch, regions, ``visual_feat_dim``) and their boxes ``visual_pos`` (batch, regions,
+    ``visual_pos_dim``, normalized corners)."""
+    c = inp.config
+    return {"visual_feats": torch.randn(batch, REGIONS, c.visual_feat_dim, generator=_gen()),
+            "visual_pos": _region_boxes(batch, REGIONS, c.visual_pos_dim),
+            "visual_attention_mask": torch.ones(batch, REGIONS)}
