@@ -67,3 +67,26 @@ def lxmert_regions(inp, model, batch, made):
     return {"visual_feats": torch.randn(batch, REGIONS, c.visual_feat_dim, generator=_gen()),
             "visual_pos": _region_boxes(batch, REGIONS, c.visual_pos_dim),
             "visual_attention_mask": torch.ones(batch, REGIONS)}
+
+
+# ------------------------------------------------------------------------------------------------
+# FastSpeech 2: a training step's targets (the model's variance adaptor uses the true ones)
+# ------------------------------------------------------------------------------------------------
+@input_rule("fastspeech2_conformer", "fastspeech2_conformer_with_hifigan")
+def fastspeech2_targets(inp, model, batch, made):
+    """FastSpeech 2 trains on aligned targets and refuses to run in training mode without them: every
+    token's ``duration_labels`` (frames it lasts, (batch, tokens)), its ``pitch_labels`` and ``energy_labels``
+    ((batch, tokens, 1)), and the ``spectrogram_labels`` the durations add up to ((batch, frames,
+    ``num_mel_bins``), -100 past a row's end). Durations of 1 to 3 frames here."""
+    ids = made.get("input_ids")
+    if not isinstance(ids, torch.Tensor):
+        return {}
+    g = _gen(7)
+    tokens = ids.shape[1]
+    dur = torch.randint(1, 4, (batch, tokens), generator=g)
+    frames = dur.sum(dim=1)
+    bins = int(find(inp.config, "num_mel_bins", prefer="model_config"))
+    spec = torch.randn(batch, int(frames.max()), bins, generator=g)
+    spec[torch.arange(spec.shape[1])[None, :] >= frames[:, None]] = -100.0
+    return {"duration_labels": dur, "pitch_labels": torch.randn(batch, tokens, 1, generator=g),
+            "energy_labels": torch.randn(batch, tokens, 1, generator=g), "spectrogram_labels": spec}
