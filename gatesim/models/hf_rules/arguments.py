@@ -90,3 +90,40 @@ def fastspeech2_targets(inp, model, batch, made):
     spec[torch.arange(spec.shape[1])[None, :] >= frames[:, None]] = -100.0
     return {"duration_labels": dur, "pitch_labels": torch.randn(batch, tokens, 1, generator=g),
             "energy_labels": torch.randn(batch, tokens, 1, generator=g), "spectrogram_labels": spec}
+
+
+# ------------------------------------------------------------------------------------------------
+# OmDet-Turbo: the detector's text prompt (the classes to find and the task sentence)
+# ------------------------------------------------------------------------------------------------
+#: classes an OmDet-Turbo prompt names per image
+CLASSES = 4
+
+
+def _sentences(config, rows: int, words: int, seed: int, prefer: str = "text_config") -> tuple:
+    """Tokenizer-like rows: begin token, ``words`` word tokens, end token, then padding to the text tower's
+    ``max_position_embeddings``; and their attention mask."""
+    from ..hf_inputs import text_ids
+
+    tc = getattr(config, prefer, None) or config
+    width = int(getattr(tc, "max_position_embeddings", None) or words + 2)
+    words = min(words, width - 2)
+    pad = getattr(tc, "pad_token_id", None)
+    ids = torch.full((rows, width), pad if isinstance(pad, int) else 0, dtype=torch.long)
+    ids[:, 1:1 + words] = text_ids(config, (rows, words), seed=seed, prefer=prefer)
+    for k, col in (("bos_token_id", 0), ("eos_token_id", 1 + words)):
+        v = getattr(tc, k, None)
+        ids[:, col] = v if isinstance(v, int) else ids[:, 1]
+    mask = torch.zeros(rows, width, dtype=torch.long)
+    mask[:, :words + 2] = 1
+    return ids, mask
+
+
+@input_rule("omdet-turbo")
+def omdet_prompt(inp, model, batch, made):
+    """OmDet-Turbo detects the classes its text prompt names, which its processor tokenizes apart from the
+    image: ``classes_input_ids`` and mask (one row per class, ``classes_structure`` of them per image) and
+    ``tasks_input_ids`` and mask (one task sentence per image), padded to the text tower's length."""
+    cls_ids, cls_mask = _sentences(inp.config, batch * CLASSES, 2, seed=8)
+    task_ids, task_mask = _sentences(inp.config, batch, 4 + 2 * CLASSES, seed=9)
+    return {"classes_input_ids": cls_ids, "classes_attention_mask": cls_mask, "tasks_input_ids": task_ids,
+            "tasks_attention_mask": task_mask, "classes_structure": torch.full((batch,), CLASSES, dtype=torch.long)}
