@@ -127,3 +127,29 @@ def omdet_prompt(inp, model, batch, made):
     task_ids, task_mask = _sentences(inp.config, batch, 4 + 2 * CLASSES, seed=9)
     return {"classes_input_ids": cls_ids, "classes_attention_mask": cls_mask, "tasks_input_ids": task_ids,
             "tasks_attention_mask": task_mask, "classes_structure": torch.full((batch,), CLASSES, dtype=torch.long)}
+
+
+# ------------------------------------------------------------------------------------------------
+# RAG: the retrieved passages (no retriever is built from a configuration: it needs a document index)
+# ------------------------------------------------------------------------------------------------
+#: tokens of a retrieved passage placed before the question in a RAG context
+PASSAGE = 32
+
+
+@input_rule("rag")
+def rag_context(inp, model, batch, made):
+    """RAG generates from retrieved passages; its retriever needs a document index, so a model built from a
+    configuration has none and must be given what the retriever returns: ``context_input_ids`` and mask
+    (``n_docs`` rows per question, each a passage then the question, in the generator's vocabulary, at most
+    ``max_combined_length`` tokens) and the passages' ``doc_scores`` (batch, ``n_docs``)."""
+    from ..hf_inputs import text_ids
+
+    ids = made.get("input_ids")
+    if not isinstance(ids, torch.Tensor):
+        return {}
+    c = inp.config
+    docs = int(c.n_docs)
+    width = min(PASSAGE + ids.shape[1], int(getattr(c, "max_combined_length", None) or PASSAGE + ids.shape[1]))
+    ctx = text_ids(c, (batch * docs, width), seed=10, prefer="generator")
+    return {"context_input_ids": ctx, "context_attention_mask": torch.ones_like(ctx),
+            "doc_scores": torch.randn(batch, docs, generator=_gen(11))}
