@@ -52,7 +52,7 @@ def sub_configs(config) -> list:
             continue
         out.append(c)
         for k, v in vars(c).items():
-            if k.endswith("_config") or k in ("encoder", "decoder"):
+            if k.endswith("_config") or k in ("encoder", "decoder", "question_encoder", "generator"):
                 if hasattr(v, "to_dict"):
                     todo.append(v)
     return out
