@@ -141,8 +141,10 @@ class RealValues(TorchDispatchMode):
         name = str(getattr(func, "overloadpacket", func))
         masks = [a for a in pytree.tree_leaves(args[1:]) if isinstance(a, torch.Tensor) and a.dtype == torch.bool] \
             if name in _MASKED else []
-        if masks:  # x[mask], masked_select: as many as the mask keeps (its real count when the inputs decide it)
-            bound = max(_kept(m) for m in masks)
+        if masks:  # x[mask], masked_select: as many as the mask keeps (its real count when the inputs decide it;
+            # masked_select broadcasts the mask to the input's shape first)
+            shape = tuple(args[0].shape) if name == "aten.masked_select" else None
+            bound = max(_kept(m, shape) for m in masks)
         else:
             bound = max((int(a.numel()) for a in pytree.tree_leaves((args, kwargs)) if isinstance(a, torch.Tensor)),
                         default=0)
@@ -160,12 +162,14 @@ class RealValues(TorchDispatchMode):
 _MASKED = frozenset({"aten.index", "aten.masked_select"})
 
 
-def _kept(mask: torch.Tensor) -> int:
-    """Elements a boolean mask keeps: its real count when it carries real values, else all of them."""
+def _kept(mask: torch.Tensor, shape: tuple | None = None) -> int:
+    """Elements a boolean mask keeps (broadcast to ``shape`` where given): its real count when it carries real
+    values, else all of them."""
+    full = torch.broadcast_shapes(shape, tuple(mask.shape)) if shape is not None else tuple(mask.shape)
     if is_fake(mask) and mask.real_tensor is not None:
         with _disable_current_modes():
-            return int(mask.real_tensor.count_nonzero())
-    return int(mask.numel())
+            return int(mask.real_tensor.expand(full).count_nonzero())
+    return int(torch.Size(full).numel())
 
 
 def _all_indices(args) -> torch.Tensor:
