@@ -153,3 +153,25 @@ def rag_context(inp, model, batch, made):
     ctx = text_ids(c, (batch * docs, width), seed=10, prefer="generator")
     return {"context_input_ids": ctx, "context_attention_mask": torch.ones_like(ctx),
             "doc_scores": torch.randn(batch, docs, generator=_gen(11))}
+
+
+# ------------------------------------------------------------------------------------------------
+# Qwen2.5-Omni's Token2Wav: the talker's speech codes and a speaker's voice
+# ------------------------------------------------------------------------------------------------
+#: speech codes decoded, and frames of the speaker's reference mel spectrogram
+CODES, REFERENCE_FRAMES = 32, 64
+
+
+@input_rule("qwen2_5_omni_token2wav")
+def token2wav_speech(inp, model, batch, made):
+    """Token2Wav turns the talker's speech ``code`` (batch, codes; ids below the DiT's ``num_embeds``) into a
+    waveform in a speaker's voice, given by two tensors Qwen2.5-Omni ships per speaker (its ``spk_dict``), which
+    no processor makes: the speaker embedding ``conditioning`` (batch, ``enc_emb_dim``) and a reference mel
+    spectrogram ``reference_mel`` (batch, frames, ``mel_dim``). The codes are kept within the DiT's
+    positions (codes x ``repeats`` mel frames)."""
+    dit = getattr(inp.config, "dit_config", None) or inp.config
+    n = min(CODES, int(dit.max_position_embeddings) // int(dit.repeats))
+    g = _gen(12)
+    return {"code": torch.randint(0, int(dit.num_embeds), (batch, n), generator=g),
+            "conditioning": torch.randn(batch, int(dit.enc_emb_dim), generator=g),
+            "reference_mel": torch.randn(batch, REFERENCE_FRAMES, int(dit.mel_dim), generator=g)}
