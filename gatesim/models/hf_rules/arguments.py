@@ -175,3 +175,46 @@ def token2wav_speech(inp, model, batch, made):
     return {"code": torch.randint(0, int(dit.num_embeds), (batch, n), generator=g),
             "conditioning": torch.randn(batch, int(dit.enc_emb_dim), generator=g),
             "reference_mel": torch.randn(batch, REFERENCE_FRAMES, int(dit.mel_dim), generator=g)}
+
+
+# ------------------------------------------------------------------------------------------------
+# PI0: a robot's camera images, instruction, state and the action chunk to learn
+# ------------------------------------------------------------------------------------------------
+#: camera images per sample (pi0 takes a base and two wrist cameras) and instruction tokens
+CAMERAS, INSTRUCTION = 3, 16
+
+
+@input_rule("pi0")
+def pi0_episode(inp, model, batch, made):
+    """PI0's main input is the robot's ``state``, which the builder does not know: a training sample, as its
+    processor makes one, is the robot ``state`` (batch, ``max_state_dim``), the chunk of ``actions`` to learn
+    (batch, ``chunk_size``, ``max_action_dim``; the flow-matching loss's target), the cameras' images
+    ``pixel_values`` (batch, cameras, channels, height, width) with ``pixel_attention_mask`` (batch, cameras),
+    and ``input_ids``: each camera's image tokens (the image processor's ``image_seq_length``), then the begin
+    token and the instruction. The flow-matching ``timestep`` (batch,) is drawn here as the forward would draw it
+    (Beta(``time_sampling_beta_alpha``, ``time_sampling_beta_beta``), scaled and offset): a training loop's
+    random draw, not the model's arithmetic (the forward draws the noise itself)."""
+    from torch.utils._python_dispatch import _disable_current_modes
+
+    from ..hf_inputs import image_processor, make_images, text_ids
+
+    c = inp.config
+    vlm = c.vlm_config
+    with _disable_current_modes():
+        pv = make_images(inp.mt, c, batch * CAMERAS)["pixel_values"]
+    per = getattr(image_processor(inp.mt), "image_seq_length", None) or \
+        (vlm.vision_config.image_size // vlm.vision_config.patch_size) ** 2
+    img = torch.full((batch, per * CAMERAS), int(vlm.image_token_id), dtype=torch.long)
+    bos = torch.full((batch, 1), int(getattr(vlm.text_config, "bos_token_id", None) or 0), dtype=torch.long)
+    ids = torch.cat([img, bos, text_ids(c, (batch, INSTRUCTION), seed=13, prefer="vlm_config")], dim=1)
+    g = _gen(14)
+    with _disable_current_modes(), torch.random.fork_rng(devices=[]):
+        torch.manual_seed(14)
+        beta = torch.distributions.Beta(torch.tensor(float(c.time_sampling_beta_alpha)),
+                                        torch.tensor(float(c.time_sampling_beta_beta))).sample((batch,))
+    t = beta * c.time_sampling_scale + c.time_sampling_offset
+    return {"state": torch.randn(batch, c.max_state_dim, generator=g), "timestep": t.float(),
+            "actions": torch.randn(batch, c.chunk_size, c.max_action_dim, generator=g),
+            "pixel_values": pv.reshape(batch, CAMERAS, *pv.shape[1:]),
+            "pixel_attention_mask": torch.ones(batch, CAMERAS, dtype=torch.bool),
+            "input_ids": ids, "attention_mask": torch.ones_like(ids)}
