@@ -108,7 +108,19 @@ class RealValues(TorchDispatchMode):
             self._assume(func, args, kwargs, out)
         elif name in _CHOICES and not real:
             self._first_choices(name, args, kwargs, out)
+        elif name in _FLAGS and not real:
+            self._usual_flag(name, out)
         return out
+
+    def _usual_flag(self, name, out) -> None:
+        """A test the parameters decide (``any`` of a mask of rejected samples, ``all`` of ``isfinite``) gets the
+        usual case as its real value: nothing found by ``any``, everything by ``all``, so a rejection sampler
+        accepts its first draw and an overflow guard does not clamp."""
+        if not isinstance(out, torch.Tensor) or not is_fake(out) or out.real_tensor is not None:
+            return
+        with _disable_current_modes():
+            out.real_tensor = torch.full(tuple(int(d) for d in out.shape), name == "aten.all", dtype=out.dtype)
+        self.assumed[name] += 1
 
     def _first_choices(self, name, args, kwargs, out) -> None:
         """Indices the parameters choose (``topk``, ``sort``, ``argmax``: experts, anchors, classes) get the
@@ -183,6 +195,10 @@ _KEEP_ALL = {
     "aten.argwhere": _all_indices,
     "torchvision.nms": lambda args: torch.arange(int(args[0].shape[0])),
 }
+
+#: tests whose boolean output, when the parameters decide it, is given the usual case
+#: (:meth:`RealValues._usual_flag`)
+_FLAGS = frozenset({"aten.any", "aten.all"})
 
 #: ops whose index output the parameters choose (given the first candidates by :meth:`RealValues._first_choices`)
 _CHOICES = frozenset({"aten.topk", "aten.sort", "aten.argsort", "aten.argmax", "aten.argmin"})
