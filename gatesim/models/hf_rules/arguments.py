@@ -11,6 +11,12 @@ def _gen(seed: int = 5) -> torch.Generator:
     return torch.Generator().manual_seed(seed)
 
 
+def _model_device(model) -> str:
+    """The device type of the model's parameters ("cpu" where there are none, or no model)."""
+    p = next(model.parameters(), None) if isinstance(model, torch.nn.Module) else None
+    return p.device.type if p is not None else "cpu"
+
+
 # ------------------------------------------------------------------------------------------------
 # Pix2Struct: the image processor's variable-resolution patches
 # ------------------------------------------------------------------------------------------------
@@ -218,3 +224,53 @@ def pi0_episode(inp, model, batch, made):
             "pixel_values": pv.reshape(batch, CAMERAS, *pv.shape[1:]),
             "pixel_attention_mask": torch.ones(batch, CAMERAS, dtype=torch.bool),
             "input_ids": ids, "attention_mask": torch.ones_like(ids)}
+
+
+# ------------------------------------------------------------------------------------------------
+# ESMFold2: a featurized protein (its featurizer is not part of the library)
+# ------------------------------------------------------------------------------------------------
+#: residues of the made-up protein chain
+RESIDUES = 32
+#: each residue's heavy atoms here (backbone N, CA, C, O and the side chain's CB): atomic numbers, names
+_ATOMS = ((7, "N"), (6, "CA"), (6, "C"), (8, "O"), (6, "CB"))
+
+
+@input_rule("esmfold2")
+def esmfold2_protein(inp, model, batch, made):
+    """ESMFold2's trunk takes a featurized complex, whose featurizer ships outside the library: per token
+    (one protein chain of ``RESIDUES`` residues here) its indices (``token_index``, ``residue_index``), chain
+    and entity ids (``asym_id``, ``sym_id``, ``entity_id``), ``mol_type`` (0, protein), ``res_type`` (an
+    amino-acid type below ``num_res_types``), ``token_bonds`` (none between tokens) and ``attention_mask``; the
+    ESMC language model's ``input_ids``; and ``atom_inputs``, each residue's reference atoms (positions,
+    charges, atomic numbers, names as ``ord(c) - 32`` per character over ``max_chars``, the token each belongs
+    to)."""
+    from ..hf_inputs import text_ids
+
+    c = inp.config
+    mod = __import__(inp.cls.__module__, fromlist=["EsmFold2AtomInputs"])
+    n, a = RESIDUES, len(_ATOMS)
+    g = _gen(15)
+    tok = torch.arange(n).expand(batch, n)
+    zeros = torch.zeros(batch, n, dtype=torch.long)
+    owner = torch.arange(n).repeat_interleave(a).expand(batch, -1)
+    names = torch.zeros(a, int(c.max_chars), dtype=torch.long)
+    for i, (_, name) in enumerate(_ATOMS):
+        names[i, :len(name)] = torch.tensor([ord(ch) - 32 for ch in name[:int(c.max_chars)]])
+    atoms = mod.EsmFold2AtomInputs(
+        ref_pos=torch.randn(batch, n * a, 3, generator=g) * 10,
+        ref_charge=torch.zeros(batch, n * a),
+        atom_attention_mask=torch.ones(batch, n * a, dtype=torch.bool),
+        ref_element=torch.tensor([z for z, _ in _ATOMS]).repeat(n).expand(batch, -1).clone(),
+        ref_atom_name_chars=names.repeat(n, 1).expand(batch, -1, -1).clone(),
+        ref_space_uid=owner.clone(), atom_to_token=owner.clone())
+    dev = _model_device(model)
+    if dev == "meta":  # a bundle the builder does not move: on the model's meta device here
+        atoms = mod.EsmFold2AtomInputs(**{k: v.to(dev) for k, v in vars(atoms).items()})
+    out = {"token_index": tok.clone(), "residue_index": tok.clone(), "asym_id": zeros, "sym_id": zeros.clone(),
+           "entity_id": zeros.clone(), "mol_type": zeros.clone(),
+           "res_type": torch.randint(0, min(20, int(c.num_res_types)), (batch, n), generator=g),
+           "token_bonds": torch.zeros(batch, n, n, 1), "attention_mask": torch.ones(batch, n, dtype=torch.long),
+           "atom_inputs": atoms}
+    if getattr(c, "esmc_config", None) is not None:
+        out["input_ids"] = text_ids(c, (batch, n), seed=16, prefer="esmc_config")
+    return out
