@@ -160,7 +160,7 @@ class RealValues(TorchDispatchMode):
         else:
             bound = max((int(a.numel()) for a in pytree.tree_leaves((args, kwargs)) if isinstance(a, torch.Tensor)),
                         default=0)
-        exact = bool(masks) and all(is_fake(m) and m.real_tensor is not None for m in masks)
+        exact = bool(masks) and all(not is_fake(m) or m.real_tensor is not None for m in masks)
         for t in pytree.tree_leaves(out):
             sizes = t.shape if isinstance(t, torch.Tensor) else [t] if isinstance(t, torch.SymInt) else []
             for s in sizes:
@@ -178,9 +178,10 @@ def _kept(mask: torch.Tensor, shape: tuple | None = None) -> int:
     """Elements a boolean mask keeps (broadcast to ``shape`` where given): its real count when it carries real
     values, else all of them."""
     full = torch.broadcast_shapes(shape, tuple(mask.shape)) if shape is not None else tuple(mask.shape)
-    if is_fake(mask) and mask.real_tensor is not None:
+    value = mask.real_tensor if is_fake(mask) else mask  # (a real input, not converted)
+    if value is not None:
         with _disable_current_modes():
-            return int(mask.real_tensor.expand(full).count_nonzero())
+            return int(value.expand(full).count_nonzero())
     return int(torch.Size(full).numel())
 
 

@@ -73,6 +73,32 @@ def _rag(x, cfg):
     assert x["context_input_ids"].shape[1] <= cfg.max_combined_length
 
 
+def _pi0(x, cfg):
+    from gatesim.models.hf_rules.arguments import CAMERAS
+
+    b = x["state"].shape[0]
+    assert x["pixel_values"].shape[:2] == x["pixel_attention_mask"].shape == (b, CAMERAS)
+    assert x["actions"].shape == (b, cfg.chunk_size, cfg.max_action_dim)
+    per = (cfg.vlm_config.vision_config.image_size // cfg.vlm_config.vision_config.patch_size) ** 2
+    assert int((x["input_ids"] == cfg.vlm_config.image_token_id).sum()) == b * CAMERAS * per  # every camera's tokens
+    t = x["timestep"]
+    assert bool((t >= cfg.time_sampling_offset).all() and (t <= cfg.time_sampling_offset + cfg.time_sampling_scale).all())
+
+
+def _esmfold2(x, cfg):
+    atoms = x["atom_inputs"]
+    n = x["attention_mask"].shape[1]
+    assert int(atoms.atom_to_token.max()) == n - 1 and atoms.ref_pos.shape[1] == atoms.atom_to_token.shape[1]
+    assert atoms.ref_atom_name_chars.shape[-1] == cfg.max_chars and int(atoms.ref_atom_name_chars.max()) < cfg.char_vocab_size
+    assert int(atoms.ref_element.max()) < cfg.max_atomic_number and int(x["res_type"].max()) < cfg.num_res_types
+
+
+def _token2wav(x, cfg):
+    dit = cfg.dit_config
+    assert int(x["code"].max()) < dit.num_embeds and x["code"].shape[1] * dit.repeats <= dit.max_position_embeddings
+    assert x["conditioning"].shape[-1] == dit.enc_emb_dim and x["reference_mel"].shape[-1] == dit.mel_dim
+
+
 _SPEECH = {"hidden_size": 32, "encoder_linear_units": 64, "decoder_linear_units": 64,
            "speech_decoder_postnet_units": 32, "speech_decoder_postnet_layers": 2, "duration_predictor_channels": 32,
            "energy_predictor_channels": 32, "pitch_predictor_channels": 32, "pitch_predictor_layers": 2}
@@ -82,12 +108,16 @@ CASES = {  # model type: (sizes cut down, main input shape, what the rule made)
     "pix2struct_vision_model": ({}, None, _pix2struct),
     "xmod": ({}, None, _xmod),
     "lxmert": ({}, None, _lxmert),
-    # (the same rule as fastspeech2_conformer's, its mel bins found in the nested model configuration)
-    "fastspeech2_conformer_with_hifigan": ({"model_config": _SPEECH, "vocoder_config": {
-        "upsample_initial_channel": 16, "upsample_rates": [4, 4], "upsample_kernel_sizes": [8, 8],
-        "resblock_kernel_sizes": [3], "resblock_dilation_sizes": [[1]]}}, (1, 8), _fastspeech2),
+    # (the same rule as fastspeech2_conformer_with_hifigan's, without the vocoder)
+    "fastspeech2_conformer": ({"": _SPEECH}, (1, 8), _fastspeech2),
     "omdet-turbo": ({"": {"num_queries": 20}, "backbone_config": {"img_size": 224}}, (1, 3, 224, 224), _omdet),
     "rag": ({}, (1, 16), _rag),
+    "pi0": ({}, None, _pi0),
+    "esmfold2": ({"": {"num_loops": 1}}, None, _esmfold2),  # (the trunk run twice, not 11 times)
+    "qwen2_5_omni_token2wav": ({"dit_config": {"hidden_size": 64, "num_attention_heads": 2, "head_dim": 32},
+                                "bigvgan_config": {"upsample_initial_channel": 32, "upsample_rates": [2, 2],
+                                                   "upsample_kernel_sizes": [4, 4], "resblock_kernel_sizes": [3],
+                                                   "resblock_dilation_sizes": [[1, 3, 5]]}}, None, _token2wav),
 }
 
 
@@ -99,3 +129,50 @@ def test_argument_rule_makes_the_step_count(mt):
     if mt == "omdet-turbo":
         pytest.importorskip("timm", reason="OmDet-Turbo's backbone is a timm model")
     _count(zm, shape)
+
+
+# -- the fake-tensor fixes these model types needed ------------------------------------------------
+class _Masked(torch.nn.Module):
+    """FastSpeech 2's loss: parameter-made frames selected by a (batch, frames, 1) mask of the inputs."""
+
+    def __init__(self):
+        super().__init__()
+        self.proj = torch.nn.Linear(4, 8)
+
+    def forward(self, x, mask):
+        return self.proj(x).masked_select(mask).sum(0, keepdim=True)
+
+
+class _Rejection(torch.nn.Module):
+    """trunc_normal_'s rejection loop and an overflow guard, both on values the parameters decide."""
+
+    def __init__(self):
+        super().__init__()
+        self.proj = torch.nn.Linear(4, 4)
+
+    def forward(self, x):
+        y = self.proj(x)
+        while (y.abs() > 1e9).any():
+            y = torch.where(y.abs() > 1e9, torch.zeros_like(y), y)
+        if not torch.isfinite(y).all():
+            y = y.clamp(-1e4, 1e4)
+        return y
+
+
+def test_fake_masked_select_counts_the_mask_broadcast_to_the_input():
+    from gatesim.models import count
+
+    x = torch.randn(1, 6, 4)
+    mask = torch.zeros(1, 6, 1, dtype=torch.bool)
+    mask[:, :4] = True  # 4 frames of 8 features kept: 32 elements
+    fake = count(_Masked(), {"x": x, "mask": mask}, device="fake", level="inference")
+    cpu = count(_Masked(), {"x": x, "mask": mask}, device="cpu", level="inference")
+    assert fake.device == "fake" and fake.flops() == cpu.flops() and fake.total == cpu.total
+
+
+def test_fake_any_and_all_of_parameter_values_take_the_usual_case():
+    from gatesim.models import count
+
+    r = count(_Rejection(), {"x": torch.randn(2, 4)}, device="fake", optimizer="adamw")
+    assert r.device == "fake" and dict(r.uncounted) == {}
+    assert any("aten.any x1" in n and "aten.all x1" in n for n in r.notes)
