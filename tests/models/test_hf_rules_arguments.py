@@ -176,3 +176,22 @@ def test_fake_any_and_all_of_parameter_values_take_the_usual_case():
     r = count(_Rejection(), {"x": torch.randn(2, 4)}, device="fake", optimizer="adamw")
     assert r.device == "fake" and dict(r.uncounted) == {}
     assert any("aten.any x1" in n and "aten.all x1" in n for n in r.notes)
+
+
+@pytest.mark.parametrize("mt", ["sam2_video", "edgetam_video"])
+def test_video_tracker_session_runs_the_forward_which_is_inference_only(mt):
+    # the session the processor makes (one object prompted on a streamed frame) is what the forward needs; the
+    # forward itself runs under torch.inference_mode, so these trackers cannot count as a training step
+    try:
+        import torchvision  # noqa: F401  (the SAM 2 processors' backend)
+    except Exception as e:  # noqa: BLE001  (absent, or built for another torch)
+        pytest.skip(f"torchvision is not usable here: {type(e).__name__}")
+    zm = _load(mt)
+    with torch.device("meta"):
+        model = zm.factory()
+    model.eval()
+    x = zm.make_inputs(model, "meta", zm.default_shape)
+    assert set(x) == {"inference_session", "frame"} and x["inference_session"].get_obj_num() == 1
+    out = model(**x)
+    assert out.object_ids == [1] and out.pred_masks.shape[:2] == (1, 1)
+    assert torch.is_inference(out.pred_masks) and not out.pred_masks.requires_grad

@@ -274,3 +274,44 @@ def esmfold2_protein(inp, model, batch, made):
     if getattr(c, "esmc_config", None) is not None:
         out["input_ids"] = text_ids(c, (batch, n), seed=16, prefer="esmc_config")
     return out
+
+
+# ------------------------------------------------------------------------------------------------
+# SAM 2 video trackers: an inference session (made-up frames, one object prompted by a point)
+# ------------------------------------------------------------------------------------------------
+#: side in pixels of the made-up video frame, before the processor resizes it
+VIDEO_SIDE = 256
+
+
+@input_rule("sam2_video", "sam3_tracker_video", "edgetam_video")
+def video_session(inp, model, batch, made):
+    """A SAM 2 video tracker's forward takes an ``inference_session`` (the frames, the objects prompted, the
+    memory of past frames), which its processor makes; streamed, as the library documents it:
+    ``init_video_session()``, one object prompted by one positive point on frame 0
+    (``add_inputs_to_inference_session`` with the frame's original size), then the forward given the processed
+    ``frame`` (a made-up image), which it adds to the session and segments. The session lives on the model's
+    device. (These forwards run under ``torch.inference_mode`` and keep the object scores only in evaluation
+    mode: they count at the inference level, not as a training step.)"""
+    import numpy as np
+    import transformers
+    from torch.utils._python_dispatch import _disable_current_modes
+
+    name = {"sam3_tracker_video": "Sam3TrackerVideoProcessor"}.get(inp.mt, "Sam2VideoProcessor")
+    proc_cls = getattr(transformers, name, None)
+    if proc_cls is None:
+        return {}
+    image = np.random.default_rng(17).integers(0, 256, (VIDEO_SIDE, VIDEO_SIDE, 3), dtype=np.uint8)
+    with _disable_current_modes():
+        proc = proc_cls(image_processor=transformers.Sam2ImageProcessor(),
+                        video_processor=transformers.Sam2VideoVideoProcessor())
+        side = find(inp.config, "image_size", prefer="vision_config")
+        if isinstance(side, int):  # the tracker's input size (the processors default to SAM 2's 1024)
+            for p in (proc.image_processor, proc.video_processor):
+                p.size = {"height": side, "width": side}
+            proc.target_size = side
+        frame = proc(images=image, return_tensors="pt")
+        session = proc.init_video_session(inference_device=_model_device(model))
+        proc.add_inputs_to_inference_session(session, frame_idx=0, obj_ids=1,
+                                             input_points=[[[[VIDEO_SIDE // 2, VIDEO_SIDE // 2]]]],
+                                             input_labels=[[[1]]], original_size=tuple(frame["original_sizes"][0]))
+    return {"inference_session": session, "frame": frame["pixel_values"][0], "pixel_values": None}
