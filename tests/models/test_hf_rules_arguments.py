@@ -7,34 +7,16 @@ import torch
 
 transformers = pytest.importorskip("transformers", reason="transformers is not installed (the optional zoo extra)")
 
+from hf_rules_check import counts_with_its_rule  # noqa: E402
 
-def _load(mt, **small):
-    """The zoo's model type with 2 layers; ``small``: {sub-config key or "": {attribute: value}}."""
+
+def _load(mt):
     from gatesim.models.zoo import load_zoo_model
 
     try:
-        zm = load_zoo_model(f"hf:{mt}", layers=2, config_only=True)
+        return load_zoo_model(f"hf:{mt}", layers=2, config_only=True)
     except Exception as e:  # noqa: BLE001  (a transformers without this model type)
         pytest.skip(f"{mt}: {e}")
-    cfg = zm.make_inputs.config
-    for key, attrs in small.items():
-        sub = getattr(cfg, key) if key else cfg
-        for k, v in attrs.items():
-            setattr(sub, k, v)
-    return zm
-
-
-def _count(zm, shape=None):
-    from gatesim.models import count
-
-    r = count(zm.factory, zm.inputs(shape), optimizer="adamw")
-    assert dict(r.uncounted) == {}
-    return r
-
-
-def _made(zm, shape=None):
-    """The inputs as real CPU tensors (no model: nothing probed)."""
-    return zm.make_inputs(None, "cpu", tuple(shape or zm.default_shape))
 
 
 def _pix2struct(x, cfg):
@@ -124,11 +106,7 @@ CASES = {  # model type: (sizes cut down, main input shape, what the rule made)
 @pytest.mark.parametrize("mt", sorted(CASES))
 def test_argument_rule_makes_the_step_count(mt):
     small, shape, check = CASES[mt]
-    zm = _load(mt, **small)
-    check(_made(zm, shape), zm.make_inputs.config)
-    if mt == "omdet-turbo":
-        pytest.importorskip("timm", reason="OmDet-Turbo's backbone is a timm model")
-    _count(zm, shape)
+    counts_with_its_rule(mt, check, needs="timm" if mt == "omdet-turbo" else None, shape=shape, small=small)
 
 
 # -- the fake-tensor fixes these model types needed ------------------------------------------------

@@ -263,9 +263,6 @@ def esmfold2_protein(inp, model, batch, made):
         ref_element=torch.tensor([z for z, _ in _ATOMS]).repeat(n).expand(batch, -1).clone(),
         ref_atom_name_chars=names.repeat(n, 1).expand(batch, -1, -1).clone(),
         ref_space_uid=owner.clone(), atom_to_token=owner.clone())
-    dev = _model_device(model)
-    if dev == "meta":  # a bundle the builder does not move: on the model's meta device here
-        atoms = mod.EsmFold2AtomInputs(**{k: v.to(dev) for k, v in vars(atoms).items()})
     out = {"token_index": tok.clone(), "residue_index": tok.clone(), "asym_id": zeros, "sym_id": zeros.clone(),
            "entity_id": zeros.clone(), "mol_type": zeros.clone(),
            "res_type": torch.randint(0, min(20, int(c.num_res_types)), (batch, n), generator=g),
