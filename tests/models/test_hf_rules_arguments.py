@@ -77,6 +77,7 @@ def _esmfold2(x, cfg):
 
 def _token2wav(x, cfg):
     dit = cfg.dit_config
+    assert set(x) == {"code", "conditioning", "reference_mel"}
     assert int(x["code"].max()) < dit.num_embeds and x["code"].shape[1] * dit.repeats <= dit.max_position_embeddings
     assert x["conditioning"].shape[-1] == dit.enc_emb_dim and x["reference_mel"].shape[-1] == dit.mel_dim
 

@@ -180,7 +180,8 @@ def token2wav_speech(inp, model, batch, made):
     g = _gen(12)
     return {"code": torch.randint(0, int(dit.num_embeds), (batch, n), generator=g),
             "conditioning": torch.randn(batch, int(dit.enc_emb_dim), generator=g),
-            "reference_mel": torch.randn(batch, REFERENCE_FRAMES, int(dit.mel_dim), generator=g)}
+            "reference_mel": torch.randn(batch, REFERENCE_FRAMES, int(dit.mel_dim), generator=g),
+            "input_ids": None}  # (the builder's text: the forward takes codes, not text)
 
 
 # ------------------------------------------------------------------------------------------------
