@@ -108,7 +108,19 @@ class RealValues(TorchDispatchMode):
             self._assume(func, args, kwargs, out)
         elif name in _CHOICES and not real:
             self._first_choices(name, args, kwargs, out)
+        elif name in _FLAGS and not real:
+            self._usual_flag(name, out)
         return out
+
+    def _usual_flag(self, name, out) -> None:
+        """A test the parameters decide (``any`` of a mask of rejected samples, ``all`` of ``isfinite``) gets the
+        usual case as its real value: nothing found by ``any``, everything by ``all``, so a rejection sampler
+        accepts its first draw and an overflow guard does not clamp."""
+        if not isinstance(out, torch.Tensor) or not is_fake(out) or out.real_tensor is not None:
+            return
+        with _disable_current_modes():
+            out.real_tensor = torch.full(tuple(int(d) for d in out.shape), name == "aten.all", dtype=out.dtype)
+        self.assumed[name] += 1
 
     def _first_choices(self, name, args, kwargs, out) -> None:
         """Indices the parameters choose (``topk``, ``sort``, ``argmax``: experts, anchors, classes) get the
@@ -141,12 +153,14 @@ class RealValues(TorchDispatchMode):
         name = str(getattr(func, "overloadpacket", func))
         masks = [a for a in pytree.tree_leaves(args[1:]) if isinstance(a, torch.Tensor) and a.dtype == torch.bool] \
             if name in _MASKED else []
-        if masks:  # x[mask], masked_select: as many as the mask keeps (its real count when the inputs decide it)
-            bound = max(_kept(m) for m in masks)
+        if masks:  # x[mask], masked_select: as many as the mask keeps (its real count when the inputs decide it;
+            # masked_select broadcasts the mask to the input's shape first)
+            shape = tuple(args[0].shape) if name == "aten.masked_select" else None
+            bound = max(_kept(m, shape) for m in masks)
         else:
             bound = max((int(a.numel()) for a in pytree.tree_leaves((args, kwargs)) if isinstance(a, torch.Tensor)),
                         default=0)
-        exact = bool(masks) and all(is_fake(m) and m.real_tensor is not None for m in masks)
+        exact = bool(masks) and all(not is_fake(m) or m.real_tensor is not None for m in masks)
         for t in pytree.tree_leaves(out):
             sizes = t.shape if isinstance(t, torch.Tensor) else [t] if isinstance(t, torch.SymInt) else []
             for s in sizes:
@@ -160,12 +174,15 @@ class RealValues(TorchDispatchMode):
 _MASKED = frozenset({"aten.index", "aten.masked_select"})
 
 
-def _kept(mask: torch.Tensor) -> int:
-    """Elements a boolean mask keeps: its real count when it carries real values, else all of them."""
-    if is_fake(mask) and mask.real_tensor is not None:
+def _kept(mask: torch.Tensor, shape: tuple | None = None) -> int:
+    """Elements a boolean mask keeps (broadcast to ``shape`` where given): its real count when it carries real
+    values, else all of them."""
+    full = torch.broadcast_shapes(shape, tuple(mask.shape)) if shape is not None else tuple(mask.shape)
+    value = mask.real_tensor if is_fake(mask) else mask  # (a real input, not converted)
+    if value is not None:
         with _disable_current_modes():
-            return int(mask.real_tensor.count_nonzero())
-    return int(mask.numel())
+            return int(value.expand(full).count_nonzero())
+    return int(torch.Size(full).numel())
 
 
 def _all_indices(args) -> torch.Tensor:
@@ -179,6 +196,10 @@ _KEEP_ALL = {
     "aten.argwhere": _all_indices,
     "torchvision.nms": lambda args: torch.arange(int(args[0].shape[0])),
 }
+
+#: tests whose boolean output, when the parameters decide it, is given the usual case
+#: (:meth:`RealValues._usual_flag`)
+_FLAGS = frozenset({"aten.any", "aten.all"})
 
 #: ops whose index output the parameters choose (given the first candidates by :meth:`RealValues._first_choices`)
 _CHOICES = frozenset({"aten.topk", "aten.sort", "aten.argsort", "aten.argmax", "aten.argmin"})

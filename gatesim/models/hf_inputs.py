@@ -52,7 +52,7 @@ def sub_configs(config) -> list:
             continue
         out.append(c)
         for k, v in vars(c).items():
-            if k.endswith("_config") or k in ("encoder", "decoder"):
+            if k.endswith("_config") or k in ("encoder", "decoder", "question_encoder", "generator"):
                 if hasattr(v, "to_dict"):
                     todo.append(v)
     return out
@@ -438,7 +438,7 @@ class HFInputs:
         keep = {k: v for k, v in out.items() if v is not None and (k in self.params or k == self.main)}
         if not any(isinstance(v, torch.Tensor) for v in keep.values()):
             raise ValueError(f"{self.cls.__name__}: no input this builder knows in {sorted(self.params)}")
-        return {k: (v.to(device) if isinstance(v, torch.Tensor) else v) for k, v in keep.items()}
+        return {k: _to(v, device) for k, v in keep.items()}
 
     def _media(self, shape: tuple) -> dict:
         """Series, images and audio (real CPU tensors)."""
@@ -660,6 +660,16 @@ def _prompt(inp, b: int, made: dict) -> dict:
 ARGUMENTS = {AUDIO_FEATURES: _features, "spectrogram": _spectrogram, "audio_mel": _audio_mel, "latents": _latents,
              "hidden_states": _hidden_states, "qformer_input_ids": _qformer_ids, "query_embeds": _query_embeds,
              "prompt_pixel_values": _prompt, "prompt_masks": _prompt, "inputs_embeds": _inputs_embeds}
+
+
+def _to(v, device):
+    """``v`` on ``device``: a tensor, or the tensors of a dataclass bundling them (ESMFold2's atom inputs)."""
+    if isinstance(v, torch.Tensor):
+        return v.to(device)
+    if dataclasses.is_dataclass(v) and not isinstance(v, type):
+        return dataclasses.replace(v, **{f.name: getattr(v, f.name).to(device) for f in dataclasses.fields(v)
+                                         if f.init and isinstance(getattr(v, f.name), torch.Tensor)})
+    return v
 
 
 def _meta_only(err: str) -> bool:

@@ -487,6 +487,6 @@ def _count_once(model, inputs, *, input_shape, input_dtype, target, level, loss,
         if real_values is not None and real_values.assumed:
             report.notes.append("selections the parameters decide keep every candidate (nonzero: every index, "
                                 "NMS: every box; other data-dependent sizes at their upper bound; the indices top-k, sort and "
-                                "argmax choose: the first candidates): " +
+                                "argmax choose: the first candidates; any / all of what they decide: none / all, the usual case): " +
                                 ", ".join(f"{k} x{v}" for k, v in sorted(real_values.assumed.items())))
     return report

@@ -95,7 +95,8 @@ def load_zoo_model(spec: str, *, config_only: bool = False, layers: int | None =
 HF_TASKS = ("CAUSAL_LM", "MASKED_LM", "SEQ_TO_SEQ_CAUSAL_LM", "IMAGE_CLASSIFICATION", "AUDIO_CLASSIFICATION", "CTC",
             "SPEECH_SEQ_2_SEQ", "IMAGE_TEXT_TO_TEXT", "MULTIMODAL_LM", "")
 _LAYER_KEYS = ("num_hidden_layers", "num_layers", "n_layer", "n_layers", "encoder_layers", "decoder_layers",
-               "num_decoder_layers", "num_encoder_layers")
+               "num_decoder_layers", "num_encoder_layers", "decoder_num_layers",
+               "folding_trunk_num_hidden_layers")
 
 
 def hf_config(name: str, config_only: bool = False):

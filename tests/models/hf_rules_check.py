@@ -7,10 +7,13 @@ import pytest
 import torch
 
 
-def counts_with_its_rule(model_type: str, check, needs: str | None = None) -> None:
+def counts_with_its_rule(model_type: str, check, needs: str | None = None, *, shape: tuple | None = None,
+                         small: dict | None = None) -> None:
     """Count a training step of ``model_type`` (two layers, its library default configuration, the rules
     applied) with zero uncounted ops, then ``check(inputs, config)`` what its rules made. Skips where this
-    transformers has no such model type or it needs the package ``needs``, not installed."""
+    transformers has no such model type or it needs the package ``needs``, not installed. ``shape``: the main
+    input's shape (default: the builder's); ``small``: sizes cut down to keep a test fast, ``{sub-configuration
+    key ("" for the top one): {attribute: value}}``."""
     from transformers.models.auto.configuration_auto import CONFIG_MAPPING
 
     from gatesim.models import count
@@ -21,8 +24,12 @@ def counts_with_its_rule(model_type: str, check, needs: str | None = None) -> No
     if needs and importlib.util.find_spec(needs) is None:
         pytest.skip(f"{model_type} needs {needs}, not installed")
     zm = load_zoo_model(f"hf:{model_type}", layers=2, config_only=True)
-    r = count(zm.factory, zm.inputs(), optimizer="adamw")
+    for key, attrs in (small or {}).items():
+        cfg = getattr(zm.make_inputs.config, key) if key else zm.make_inputs.config
+        for k, v in attrs.items():
+            setattr(cfg, k, v)
+    r = count(zm.factory, zm.inputs(shape), optimizer="adamw")
     assert not r.uncounted and r.bos(phase="forward").total() > 0 and r.bos(phase="backward").total() > 0
     with torch.device("meta"):
         model = zm.factory()
-    check(zm.make_inputs(model, "cpu", zm.default_shape), model.config)  # what the rule made
+    check(zm.make_inputs(model, "cpu", tuple(shape or zm.default_shape)), model.config)  # what the rule made
