@@ -204,6 +204,7 @@ class TraceCounter(TorchDispatchMode):
         self.report.accumulate = self.accumulate
         self.tracker = _Tracker(model)
         self._entries: dict[Any, tuple] = {}
+        self._composite: dict[Any, bool] = {}  #: op -> counted through its parts (:meth:`_decomposes`)
         self._fmt_cache: dict[torch.dtype, str] = {}
         self._acc_cache: dict[str, str] = {}
 
@@ -317,6 +318,10 @@ class TraceCounter(TorchDispatchMode):
 
     def __torch_dispatch__(self, func, types, args=(), kwargs=None):
         kwargs = kwargs or {}
+        if not self.paused and self._decomposes(func):
+            out = self._decompose(func, args, kwargs)
+            if out is not NotImplemented:
+                return out
         try:
             out = func(*args, **kwargs)
         except CountingError:
@@ -329,6 +334,26 @@ class TraceCounter(TorchDispatchMode):
         if self.paused:
             return out
         return self._count(func, args, kwargs, out)
+
+    def _decomposes(self, func) -> bool:
+        """True for an op with no recipe that autograd would have decomposed (a CompositeImplicitAutograd op:
+        ``aten.linear``, ``aten.layer_norm``); it reaches the counter whole where autograd is off
+        (``torch.inference_mode``, which a model's own forward may use), and is counted through its parts."""
+        d = self._composite.get(func)
+        if d is None:
+            entry = self._entries.get(func) or self._entry(func)
+            d = entry[1] is None and torch._C._dispatch_has_kernel_for_dispatch_key(
+                func.name(), "CompositeImplicitAutograd")
+            self._composite[func] = d
+        return d
+
+    def _decompose(self, func, args, kwargs):
+        """``func`` run as its parts, each dispatched through this counter again."""
+        TorchDispatchMode.__enter__(self)  # the mode alone: the module tracker is already on
+        try:
+            return func.decompose(*args, **kwargs)
+        finally:
+            TorchDispatchMode.__exit__(self, None, None, None)
 
     def _count(self, func, args, kwargs, out):
         """Book one op that ran: its call, bytes, BOs and FLOPs (or its name, if it has no recipe)."""

@@ -285,3 +285,14 @@ def test_a_model_with_only_integer_outputs_has_no_training_step():
     with pytest.raises(CountingError, match="model output has dtype torch.int64"):
         count(Codes(), torch.randn(4, 8))
     assert count(Codes(), torch.randn(4, 8), level="inference").bos().mul == 4 * 8 * 4
+
+
+def test_inference_mode_counts_what_autograd_would_have_decomposed():
+    """Under torch.inference_mode (a model's own forward may use it) composite ops such as aten.linear and
+    aten.layer_norm reach the counter whole: they are counted through their parts, as without it."""
+    m = nn.Sequential(nn.Linear(8, 4), nn.GELU(), nn.LayerNorm(4))
+    x = torch.randn(2, 8)
+    plain = count(m, x, level="inference")
+    with torch.inference_mode():
+        inside = count(m, x, level="inference")
+    assert not inside.uncounted and inside.bos() == plain.bos() and inside.flops() == plain.flops()
