@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import torch
 
-from ..hf_inputs import make_images
+from ..hf_inputs import make_images, text_ids
 from . import config_rule, input_rule  # noqa: F401
 
 
@@ -15,3 +15,21 @@ def vilt_images(inp, model, batch, made):
     if made.get("pixel_values") is not None:
         return {}
     return make_images(inp.mt, inp.config, batch)
+
+
+@input_rule("kosmos-2")
+def kosmos2_image_positions(inp, model, batch, made):
+    """Kosmos-2 writes its ``latent_query_num`` image features over as many text positions, which the processor
+    marks in ``image_embeds_position_mask`` (after the first token: ``<s> <image> ... </image> text``); the
+    library default leaves the mask None and the text model fails. The text gets that many leading positions
+    and the mask marks them."""
+    ids = made.get("input_ids")
+    n = getattr(inp.config, "latent_query_num", None)
+    if not isinstance(ids, torch.Tensor) or not isinstance(n, int) or made.get("image_embeds_position_mask") \
+            is not None:
+        return {}
+
+    ids = torch.cat([ids[:, :1], text_ids(inp.config, (ids.shape[0], n), seed=5), ids[:, 1:]], dim=1)
+    mask = torch.zeros_like(ids)
+    mask[:, 1:1 + n] = 1
+    return {"input_ids": ids, "image_embeds_position_mask": mask}
