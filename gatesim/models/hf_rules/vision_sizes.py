@@ -33,3 +33,15 @@ def kosmos2_image_positions(inp, model, batch, made):
     mask = torch.zeros_like(ids)
     mask[:, 1:1 + n] = 1
     return {"input_ids": ids, "image_embeds_position_mask": mask}
+
+
+@input_rule("tvp")
+def tvp_frames(inp, model, batch, made):
+    """TVP grounds text in a video: its forward takes ``input_ids`` first and ``pixel_values`` as frames
+    (batch, ``num_frames``, 3, ``max_img_size``, ``max_img_size``), the size its visual prompt pads to; the
+    configuration has no vision part, so the builder made text only and the prompter got None."""
+    if made.get("pixel_values") is not None:
+        return {}
+    c = inp.config
+    side = int(c.max_img_size)
+    return {"pixel_values": torch.rand(batch, int(c.num_frames), 3, side, side, generator=torch.Generator().manual_seed(0))}
