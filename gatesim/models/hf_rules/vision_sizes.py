@@ -45,3 +45,20 @@ def tvp_frames(inp, model, batch, made):
     c = inp.config
     side = int(c.max_img_size)
     return {"pixel_values": torch.rand(batch, int(c.num_frames), 3, side, side, generator=torch.Generator().manual_seed(0))}
+
+
+@input_rule("udop")
+def udop_boxes_and_page(inp, model, batch, made):
+    """UDOP's layout boxes are page fractions, floats in 0..1 (its relative bias averages them; the generic
+    boxes are LayoutLM's 0..1000 integers), and it reads the page image with the text (``pixel_values`` of
+    the configuration's ``image_size``: the builder made none, the configuration having no vision part)."""
+    from ..hf_inputs import _boxes
+
+    out = {}
+    ids = made.get("input_ids")
+    if isinstance(ids, torch.Tensor) and not (isinstance(made.get("bbox"), torch.Tensor)
+                                              and made["bbox"].is_floating_point()):
+        out["bbox"] = _boxes(ids.shape[0], ids.shape[1], floats=True)
+    if made.get("pixel_values") is None:
+        out.update(make_images(inp.mt, inp.config, batch))
+    return out
