@@ -62,3 +62,20 @@ def udop_boxes_and_page(inp, model, batch, made):
     if made.get("pixel_values") is None:
         out.update(make_images(inp.mt, inp.config, batch))
     return out
+
+
+@input_rule("groupvit")
+def groupvit_two_pairs(inp, model, batch, made):
+    """GroupViT's image and text projections end in batch normalization, which in training needs more than one
+    value per channel; its main input is text, of batch 1 by default. The step gets two image-text pairs (the
+    builder makes two images for the same reason where images are the main input)."""
+    if batch >= 2:
+        return {}
+    out = {}
+    ids = made.get("input_ids")
+    if isinstance(ids, torch.Tensor):
+        out["input_ids"] = torch.cat([ids, text_ids(inp.config, ids.shape, seed=6)])
+        if isinstance(made.get("attention_mask"), torch.Tensor):
+            out["attention_mask"] = torch.ones_like(out["input_ids"])
+    out.update(make_images(inp.mt, inp.config, 2))
+    return out
