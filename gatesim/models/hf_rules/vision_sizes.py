@@ -79,3 +79,18 @@ def groupvit_two_pairs(inp, model, batch, made):
             out["attention_mask"] = torch.ones_like(out["input_ids"])
     out.update(make_images(inp.mt, inp.config, 2))
     return out
+
+
+@input_rule("janus_vqgan")
+def janus_vq_image_side(inp, model, batch, made):
+    """Janus's image VQ-VAE quantizes to a fixed ``num_patches`` x ``num_patches`` grid of codes and its encoder
+    halves the image at each resolution but the last (``len(channel_multiplier) - 1`` times), so it takes
+    images of ``num_patches * 2**(levels - 1)`` pixels a side (512 for the default configuration), not the
+    224 the builder defaults to (the configuration names no image size)."""
+    c = inp.config
+    side = int(c.num_patches) * 2 ** (len(c.channel_multiplier) - 1)
+    pv = made.get("pixel_values")
+    if isinstance(pv, torch.Tensor) and tuple(pv.shape[-2:]) == (side, side):
+        return {}
+    n = pv.shape[0] if isinstance(pv, torch.Tensor) else batch
+    return {"pixel_values": torch.rand(n, int(c.in_channels), side, side, generator=torch.Generator().manual_seed(0))}
