@@ -94,3 +94,16 @@ def janus_vq_image_side(inp, model, batch, made):
         return {}
     n = pv.shape[0] if isinstance(pv, torch.Tensor) else batch
     return {"pixel_values": torch.rand(n, int(c.in_channels), side, side, generator=torch.Generator().manual_seed(0))}
+
+
+@input_rule("oneformer")
+def oneformer_task_tokens(inp, model, batch, made):
+    """OneFormer's image processor hands back the task as text (``["the task is panoptic"]``); the model takes it
+    tokenized, as OneFormer's processor does: ``task_seq_len`` ids of the text encoder's vocabulary
+    (``text_encoder_vocab_size``) per image."""
+    if isinstance(made.get("task_inputs"), torch.Tensor):
+        return {}
+    c = inp.config
+    ids = torch.randint(0, int(c.text_encoder_vocab_size), (batch, int(c.task_seq_len)),
+                        generator=torch.Generator().manual_seed(7))
+    return {"task_inputs": ids}
