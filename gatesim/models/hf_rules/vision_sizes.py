@@ -107,3 +107,16 @@ def oneformer_task_tokens(inp, model, batch, made):
     ids = torch.randint(0, int(c.text_encoder_vocab_size), (batch, int(c.task_seq_len)),
                         generator=torch.Generator().manual_seed(7))
     return {"task_inputs": ids}
+
+
+@config_rule("pp_doclayout_v2")
+def pp_doclayout_class_lists(config):
+    """PP-DocLayout-V2's detector keeps the boxes whose score passes their class's threshold and hands their
+    classes, ranked by ``class_order``, to its reading-order head; both lists are None in the default
+    configuration (a checkpoint's come with it). Filled per label (``num_labels``): the usual 0.5 threshold and
+    the labels' own order."""
+    n = int(config.num_labels)
+    if getattr(config, "class_thresholds", None) is None:
+        config.class_thresholds = [0.5] * n
+    if getattr(config, "class_order", None) is None:
+        config.class_order = list(range(n))
