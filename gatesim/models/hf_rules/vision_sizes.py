@@ -120,3 +120,15 @@ def pp_doclayout_class_lists(config):
         config.class_thresholds = [0.5] * n
     if getattr(config, "class_order", None) is None:
         config.class_order = list(range(n))
+
+
+@config_rule("depth_pro")
+def depth_pro_hooks_in_range(config):
+    """Depth Pro fuses the patch encoder's hidden states after the layers ``intermediate_hook_ids`` names (11 and
+    5 of a 12-layer encoder); an encoder with fewer layers (the coverage script's two) has no such states.
+    Hooks past the last layer move onto it, as many as before (the fusion stage is sized by their count)."""
+    sub = getattr(config, "patch_model_config", None)
+    n = getattr(sub, "num_hidden_layers", None)
+    ids = getattr(config, "intermediate_hook_ids", None)
+    if isinstance(n, int) and ids and any(i >= n for i in ids):
+        config.intermediate_hook_ids = [min(int(i), n - 1) for i in ids]
