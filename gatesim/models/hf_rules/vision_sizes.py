@@ -132,3 +132,13 @@ def depth_pro_hooks_in_range(config):
     ids = getattr(config, "intermediate_hook_ids", None)
     if isinstance(n, int) and ids and any(i >= n for i in ids):
         config.intermediate_hook_ids = [min(int(i), n - 1) for i in ids]
+
+
+@config_rule("eomt", "eomt_dinov3")
+def eomt_blocks_within_layers(config):
+    """EoMT adds its queries before the last ``num_blocks`` layers (4 of 24 by default); an encoder with fewer
+    layers than that (the coverage script's two) never adds them and its mask prediction mis-sizes. The
+    query blocks are at most all the layers."""
+    n, k = getattr(config, "num_hidden_layers", None), getattr(config, "num_blocks", None)
+    if isinstance(n, int) and isinstance(k, int) and k > n:
+        config.num_blocks = n
