@@ -142,3 +142,28 @@ def eomt_blocks_within_layers(config):
     n, k = getattr(config, "num_hidden_layers", None), getattr(config, "num_blocks", None)
     if isinstance(n, int) and isinstance(k, int) and k > n:
         config.num_blocks = n
+
+
+def _square(made: dict, side: int) -> dict:
+    """``pixel_values`` (and ``pixel_mask``) of ``made`` remade ``side`` pixels square, or {} when they are."""
+    pv = made.get("pixel_values")
+    if not isinstance(pv, torch.Tensor) or tuple(pv.shape[-2:]) == (side, side):
+        return {}
+    out = {"pixel_values": torch.rand(*pv.shape[:-2], side, side, generator=torch.Generator().manual_seed(0))}
+    if isinstance(made.get("pixel_mask"), torch.Tensor):
+        out["pixel_mask"] = torch.ones(pv.shape[0], side, side, dtype=made["pixel_mask"].dtype)
+    return out
+
+
+@input_rule("rf_detr")
+def rf_detr_window_multiple(inp, model, batch, made):
+    """RF-DETR's DINOv2 backbone splits the patch grid into ``num_windows`` x ``num_windows`` windows, so the
+    image side must be a multiple of ``patch_size * num_windows`` (56 by default); the backbone's
+    ``image_size`` (518, DINOv2's: 37 patches) is not. The image is rounded up to the next multiple (560, the
+    size RF-DETR is trained at)."""
+    b = inp.config.backbone_config
+    step = int(b.patch_size) * max(1, int(getattr(b, "num_windows", 1) or 1))
+    pv = made.get("pixel_values")
+    if not isinstance(pv, torch.Tensor) or all(s % step == 0 for s in pv.shape[-2:]):
+        return {}
+    return _square(made, -(-max(pv.shape[-2:]) // step) * step)
