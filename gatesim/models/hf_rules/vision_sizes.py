@@ -167,3 +167,16 @@ def rf_detr_window_multiple(inp, model, batch, made):
     if not isinstance(pv, torch.Tensor) or all(s % step == 0 for s in pv.shape[-2:]):
         return {}
     return _square(made, -(-max(pv.shape[-2:]) // step) * step)
+
+
+@config_rule("lw_detr")
+def lw_detr_one_level(config):
+    """LW-DETR's default configuration has no projector scales (``projector_scale_factors`` empty), so its
+    backbone's features reach the encoder at no level and the detector has nothing to attend to. Filled with
+    the one level (scale 1.0, the stride-16 map) of the small and medium checkpoints, with the sizes the
+    configuration derives from it."""
+    if getattr(config, "projector_scale_factors", None):
+        return
+    config.projector_scale_factors = [1.0]
+    config.projector_in_channels = [config.d_model]
+    config.num_feature_levels = 1
