@@ -180,3 +180,21 @@ def lw_detr_one_level(config):
     config.projector_scale_factors = [1.0]
     config.projector_in_channels = [config.d_model]
     config.num_feature_levels = 1
+
+
+@config_rule("deepseek_ocr2_vision")
+def deepseek_ocr2_encoder_width(config):
+    """DeepSeek-OCR-2's vision encoder reads the SAM tower's features (its neck's last ``downsample_channels``,
+    896) joined to its learned queries, so its ``hidden_size`` must be that width (the published encoder is a
+    Qwen2-0.5B, 896 wide); the default encoder configuration is 4096 wide and the join fails. The width is set
+    to the SAM features' (the heads kept where they divide it)."""
+    sam, enc = getattr(config, "sam_config", None), getattr(config, "encoder_config", None)
+    chans = getattr(sam, "downsample_channels", None)
+    if enc is None or not chans or enc.hidden_size == int(chans[-1]):
+        return
+    width = int(chans[-1])
+    enc.hidden_size = width
+    if width % enc.num_attention_heads:
+        enc.num_attention_heads = next(h for h in range(width // 64 or 1, 0, -1) if width % h == 0)
+    if enc.num_key_value_heads and enc.num_attention_heads % enc.num_key_value_heads:
+        enc.num_key_value_heads = enc.num_attention_heads
