@@ -242,3 +242,50 @@ def fake_step(mode):
     its ``assumed`` counts go in the report)."""
     with propagation_settings(), RealValues(mode) as rv, _TensorsFromValues():
         yield rv
+
+
+def buffer_values(model: torch.nn.Module, factory) -> int:
+    """Give the fake model's buffers that hold no value (it was built on fake or meta tensors) the values its
+    constructor gives them: ``factory()`` is built again with its parameters on meta (nothing allocated but a
+    layer's own tensors while it registers them) and its buffers on the CPU, and each buffer of the same name,
+    shape and dtype lends its values. A branch on a buffer (EoMT's query-masking probabilities, ``prob < 1``)
+    then takes its real course instead of stopping the fake step. Returns how many buffers got values; 0 when
+    the rebuild fails (the step goes on without them, as before). A model given as a module lends its own
+    buffers' values."""
+    wanting = {n: b for n, b in model.named_buffers() if is_fake(b) and b.real_tensor is None}
+    if not wanting or not callable(factory):
+        return 0
+    try:
+        if isinstance(factory, torch.nn.Module):
+            ref = factory
+        else:
+            with _disable_current_modes(), _parameters_to_meta():
+                ref = factory()
+        ref_bufs = dict(ref.named_buffers()) if isinstance(ref, torch.nn.Module) else {}
+    except Exception:
+        return 0
+    done = 0
+    for name, fake in wanting.items():
+        real = ref_bufs.get(name)
+        if isinstance(real, torch.Tensor) and real.device.type == "cpu" and real.shape == fake.shape \
+                and real.dtype == fake.dtype:
+            fake.real_tensor = real.detach().clone()
+            done += 1
+    return done
+
+
+@contextlib.contextmanager
+def _parameters_to_meta():
+    """Every parameter a module registers goes to meta; buffers stay where they are made (the CPU)."""
+    register_parameter = torch.nn.Module.register_parameter
+
+    def parameter(self, name, param):
+        if param is not None and param.device.type != "meta":
+            param = type(param)(param.to("meta"), requires_grad=param.requires_grad)
+        register_parameter(self, name, param)
+
+    torch.nn.Module.register_parameter = parameter
+    try:
+        yield
+    finally:
+        torch.nn.Module.register_parameter = register_parameter
