@@ -7,6 +7,17 @@ from ..hf_inputs import make_images, text_ids
 from . import config_rule, input_rule  # noqa: F401
 
 
+def _square(made: dict, side: int) -> dict:
+    """``pixel_values`` (and ``pixel_mask``) of ``made`` remade ``side`` pixels square, or {} when they are."""
+    pv = made.get("pixel_values")
+    if not isinstance(pv, torch.Tensor) or tuple(pv.shape[-2:]) == (side, side):
+        return {}
+    out = {"pixel_values": torch.rand(*pv.shape[:-2], side, side, generator=torch.Generator().manual_seed(0))}
+    if isinstance(made.get("pixel_mask"), torch.Tensor):
+        out["pixel_mask"] = torch.ones(pv.shape[0], side, side, dtype=made["pixel_mask"].dtype)
+    return out
+
+
 @input_rule("vilt")
 def vilt_images(inp, model, batch, made):
     """ViLT reads text and an image together, but its configuration has no vision part and ``input_ids`` is its
@@ -122,6 +133,20 @@ def pp_doclayout_class_lists(config):
         config.class_order = list(range(n))
 
 
+@input_rule("depth_pro")
+def depth_pro_image_side(inp, model, batch, made):
+    """Depth Pro cuts its image into ``patch_size`` patches at each of ``scaled_images_ratios``: the smallest
+    ratio must still give one whole patch, so the image is ``patch_size / min(ratios)`` a side (1536 for the
+    default configuration); the builder takes the 384 of the patch encoder's configuration (the meta probe
+    finds 1536 only where the image processor installed names it)."""
+    c = inp.config
+    side = int(round(c.patch_size / min(c.scaled_images_ratios)))
+    pv = made.get("pixel_values")
+    if not isinstance(pv, torch.Tensor) or min(pv.shape[-2:]) >= side:
+        return {}
+    return _square(made, side)
+
+
 @config_rule("depth_pro")
 def depth_pro_hooks_in_range(config):
     """Depth Pro fuses the patch encoder's hidden states after the layers ``intermediate_hook_ids`` names (11 and
@@ -142,17 +167,6 @@ def eomt_blocks_within_layers(config):
     n, k = getattr(config, "num_hidden_layers", None), getattr(config, "num_blocks", None)
     if isinstance(n, int) and isinstance(k, int) and k > n:
         config.num_blocks = n
-
-
-def _square(made: dict, side: int) -> dict:
-    """``pixel_values`` (and ``pixel_mask``) of ``made`` remade ``side`` pixels square, or {} when they are."""
-    pv = made.get("pixel_values")
-    if not isinstance(pv, torch.Tensor) or tuple(pv.shape[-2:]) == (side, side):
-        return {}
-    out = {"pixel_values": torch.rand(*pv.shape[:-2], side, side, generator=torch.Generator().manual_seed(0))}
-    if isinstance(made.get("pixel_mask"), torch.Tensor):
-        out["pixel_mask"] = torch.ones(pv.shape[0], side, side, dtype=made["pixel_mask"].dtype)
-    return out
 
 
 @input_rule("rf_detr")
