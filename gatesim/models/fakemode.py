@@ -289,3 +289,31 @@ def _parameters_to_meta():
         yield
     finally:
         torch.nn.Module.register_parameter = register_parameter
+
+
+def adopt_strays(model: torch.nn.Module, mode) -> int:
+    """Put the parameters and buffers of ``model`` that are fake tensors of another fake mode into ``mode``.
+    A constructor that deep-copies a layer under the fake mode (OneFormer's and DETR-style ``_get_clones``)
+    gets copies that belong to a new mode of their own, and the step then fails on them ("t.real_tensor must
+    not be None when copy_data is True"). Each stray becomes an empty fake tensor of ``mode`` with its shape,
+    strides, dtype and ``requires_grad`` (fake tensors hold no values; tied ones stay tied). Returns how many
+    were adopted."""
+    memo: dict[int, torch.Tensor] = {}
+    strays: list[torch.Tensor] = []  # kept until the end: an id is only unique while its tensor lives
+    for mod in model.modules():
+        for store in (mod._parameters, mod._buffers):
+            for key, t in list(store.items()):
+                if t is None or not is_fake(t) or t.fake_mode is mode:
+                    continue
+                new = memo.get(id(t))
+                if new is None:
+                    with mode:
+                        new = torch.empty_strided(tuple(t.shape), t.stride(), dtype=t.dtype, device=t.device)
+                    if isinstance(t, torch.nn.Parameter):
+                        new = torch.nn.Parameter(new, requires_grad=t.requires_grad)
+                    if getattr(t, "real_tensor", None) is not None:
+                        new.real_tensor = t.real_tensor
+                    memo[id(t)] = new
+                    strays.append(t)
+                store[key] = new
+    return len(memo)

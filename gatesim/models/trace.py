@@ -403,8 +403,9 @@ def _count_once(model, inputs, *, input_shape, input_dtype, target, level, loss,
     if quantize:
         m = _quantize(m, quantize)
     if fake_mode is not None:
-        from .fakemode import buffer_values, propagate_input_values
+        from .fakemode import adopt_strays, buffer_values, propagate_input_values
 
+        adopt_strays(m, fake_mode)  # layers deep-copied under the fake mode hold tensors of a mode of their own
         propagate_input_values(fake_mode)  # inputs and what they alone decide keep real values
         buffer_values(m, model)  # and the buffers, the values their constructor gives them
     dev = "cpu" if device == "fake" else device

@@ -133,3 +133,36 @@ def test_fake_buffers_carry_their_constructor_values():
     assert r.bos(phase="forward").total() > 0
     with pytest.raises(Exception):  # meta tensors hold no value to branch on
         count(_Gated, inputs={"x": torch.randn(2, 4)}, device="meta")
+
+
+class _Cloned(torch.nn.Module):
+    """Layers deep-copied in the constructor, as OneFormer's and DETR-style ``_get_clones`` do."""
+
+    def __init__(self):
+        super().__init__()
+        import copy
+
+        layer = torch.nn.MultiheadAttention(8, 2)
+        self.layers = torch.nn.ModuleList([copy.deepcopy(layer) for _ in range(2)])
+
+    def forward(self, x):
+        for layer in self.layers:
+            x = layer(x, x, x)[0]
+        return x
+
+
+def test_fake_step_adopts_layers_deep_copied_under_the_fake_mode():
+    from gatesim.models import count
+    from gatesim.models.fakemode import adopt_strays, make_fake_mode
+    from gatesim.models.trace import prepare_model
+
+    mode = make_fake_mode()
+    m = prepare_model(_Cloned, "fake", None, mode)
+    shapes = [(n, p.shape, p.requires_grad) for n, p in m.named_parameters()]
+    assert any(p.fake_mode is not mode for p in m.parameters())  # the copies' own mode
+    assert adopt_strays(m, mode) > 0
+    assert all(p.fake_mode is mode for p in m.parameters())
+    assert [(n, p.shape, p.requires_grad) for n, p in m.named_parameters()] == shapes
+    # the step (torch 2.14 stops on the strays: "t.real_tensor must not be None when copy_data is True")
+    r = count(_Cloned, inputs={"x": torch.randn(3, 2, 8)}, device="fake", optimizer="adamw")
+    assert not r.uncounted and r.bos(phase="backward").total() > 0
