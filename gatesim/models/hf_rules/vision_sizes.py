@@ -1,9 +1,11 @@
-"""Per-model rules (:mod:`gatesim.models.hf_rules`): Image sizes and layouts a detector or dense model needs."""
+"""Per-model rules (:mod:`gatesim.models.hf_rules`): Image sizes and layouts a detector or dense model needs, the
+images (and image positions) of text-first image-text models whose configuration has no vision part, and the
+configuration sizes such models need to fit together at two layers."""
 from __future__ import annotations
 
 import torch
 
-from ..hf_inputs import make_images, text_ids
+from ..hf_inputs import _boxes, make_images, text_ids
 from . import config_rule, input_rule  # noqa: F401
 
 
@@ -39,7 +41,6 @@ def kosmos2_image_positions(inp, model, batch, made):
     if not isinstance(ids, torch.Tensor) or not isinstance(n, int) or made.get("image_embeds_position_mask") \
             is not None:
         return {}
-
     ids = torch.cat([ids[:, :1], text_ids(inp.config, (ids.shape[0], n), seed=5), ids[:, 1:]], dim=1)
     mask = torch.zeros_like(ids)
     mask[:, 1:1 + n] = 1
@@ -55,7 +56,8 @@ def tvp_frames(inp, model, batch, made):
         return {}
     c = inp.config
     side = int(c.max_img_size)
-    return {"pixel_values": torch.rand(batch, int(c.num_frames), 3, side, side, generator=torch.Generator().manual_seed(0))}
+    frames = torch.rand(batch, int(c.num_frames), 3, side, side, generator=torch.Generator().manual_seed(0))
+    return {"pixel_values": frames}
 
 
 @input_rule("udop")
@@ -63,8 +65,6 @@ def udop_boxes_and_page(inp, model, batch, made):
     """UDOP's layout boxes are page fractions, floats in 0..1 (its relative bias averages them; the generic
     boxes are LayoutLM's 0..1000 integers), and it reads the page image with the text (``pixel_values`` of
     the configuration's ``image_size``: the builder made none, the configuration having no vision part)."""
-    from ..hf_inputs import _boxes
-
     out = {}
     ids = made.get("input_ids")
     if isinstance(ids, torch.Tensor) and not (isinstance(made.get("bbox"), torch.Tensor)
@@ -173,8 +173,8 @@ def eomt_blocks_within_layers(config):
 def rf_detr_window_multiple(inp, model, batch, made):
     """RF-DETR's DINOv2 backbone splits the patch grid into ``num_windows`` x ``num_windows`` windows, so the
     image side must be a multiple of ``patch_size * num_windows`` (56 by default); the backbone's
-    ``image_size`` (518, DINOv2's: 37 patches) is not. The image is rounded up to the next multiple (560, the
-    size RF-DETR is trained at)."""
+    ``image_size`` (518, DINOv2's: 37 patches) is not. The image is rounded up to the next multiple (560 for
+    the default configuration)."""
     b = inp.config.backbone_config
     step = int(b.patch_size) * max(1, int(getattr(b, "num_windows", 1) or 1))
     pv = made.get("pixel_values")
@@ -187,8 +187,8 @@ def rf_detr_window_multiple(inp, model, batch, made):
 def lw_detr_one_level(config):
     """LW-DETR's default configuration has no projector scales (``projector_scale_factors`` empty), so its
     backbone's features reach the encoder at no level and the detector has nothing to attend to. Filled with
-    the one level (scale 1.0, the stride-16 map) of the small and medium checkpoints, with the sizes the
-    configuration derives from it."""
+    one level (scale 1.0: the backbone's stride-16 map, as the smaller published models have), with the sizes
+    the configuration derives from it."""
     if getattr(config, "projector_scale_factors", None):
         return
     config.projector_scale_factors = [1.0]
