@@ -76,13 +76,28 @@ def build_on_meta(factory):
     tensors hold memory)."""
     try:
         with torch.device("meta"):
-            return factory()
+            return _stray_parameters_to_meta(factory())
     except Exception as first:
         try:
             with _parameters_on_meta():
                 return factory()
         except Exception:
             raise first from None
+
+
+def _stray_parameters_to_meta(m):
+    """Parameters a constructor made on the CPU whatever the default device (the legacy ``torch.Tensor(n, d)``
+    ignores it: OneFormer's level embeddings, LW-DETR's layer scales; uninitialized memory, no value to keep)
+    moved to meta, so that the step does not mix devices."""
+    if isinstance(m, nn.Module):
+        moved: dict = {}  # a parameter shared by modules stays shared
+        for mod in m.modules():
+            for key, p in list(mod._parameters.items()):
+                if p is not None and p.device.type != "meta":
+                    if p not in moved:
+                        moved[p] = nn.Parameter(p.to("meta"), requires_grad=p.requires_grad)
+                    mod._parameters[key] = moved[p]
+    return m
 
 
 @contextlib.contextmanager

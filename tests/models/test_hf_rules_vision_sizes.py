@@ -166,3 +166,28 @@ def test_fake_step_adopts_layers_deep_copied_under_the_fake_mode():
     # the step (torch 2.14 stops on the strays: "t.real_tensor must not be None when copy_data is True")
     r = count(_Cloned, inputs={"x": torch.randn(3, 2, 8)}, device="fake", optimizer="adamw")
     assert not r.uncounted and r.bos(phase="backward").total() > 0
+
+
+class _Legacy(torch.nn.Module):
+    """A parameter made with the legacy ``torch.Tensor(n, d)``, which ignores the default device (OneFormer's
+    level embeddings, LW-DETR's layer scales)."""
+
+    def __init__(self):
+        super().__init__()
+        self.scale = torch.nn.Parameter(torch.Tensor(4))
+        self.lin = torch.nn.Linear(4, 4)
+
+    def forward(self, x):
+        return self.lin(x) * self.scale
+
+
+def test_meta_build_moves_legacy_cpu_parameters_to_meta():
+    from gatesim.models import count
+    from gatesim.models.trace import build_on_meta
+
+    with torch.device("meta"):
+        assert _Legacy().scale.device.type == "cpu"  # what the constructor alone gives
+    m = build_on_meta(_Legacy)
+    assert all(p.device.type == "meta" for p in m.parameters()) and m.scale.requires_grad
+    r = count(_Legacy, inputs={"x": torch.randn(2, 4)}, device="meta", optimizer="adamw")
+    assert r.device == "meta" and not r.uncounted
