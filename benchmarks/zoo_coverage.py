@@ -262,7 +262,8 @@ def _log(log, zoo: str, x: dict) -> None:
 
 def read_progress(path: str) -> dict:
     """{zoo: {name: {amp: result}}} from a --progress JSONL file; a later line for the same run wins; a run
-    marked started and never ended killed the process: it failed (--retry-failed leaves it; delete its lines)."""
+    marked started and never ended killed the process: it failed (--retry-failed runs it again only in a worker
+    process, where a crash cannot end the run)."""
     by_zoo: dict = {}
     try:
         lines = open(path).read().splitlines()
@@ -296,7 +297,7 @@ def main():
     ap.add_argument("--progress", help="append each result to this JSONL file as it ends; architectures it already "
                                        "holds are not run again (resume), unless --retry-failed and they failed")
     ap.add_argument("--retry-failed", action="store_true", help="with --progress: run again what failed there "
-                                                                 "(not what killed the process: delete its lines)")
+                                                                 "(what killed the process too, unless --fresh-every 0)")
     ap.add_argument("--from-progress", help="only summarize a --progress JSONL file")
     ap.add_argument("--fresh-every", type=int, default=100, metavar="N",
                     help="count in a worker process started afresh every N models and after a crash (default 100; "
@@ -330,7 +331,7 @@ def main():
         for name in tqdm(names, desc=zoo, file=sys.stderr):
             old = done.get(name, {})
             if all(a in old for a in amps) and not (args.retry_failed and any(
-                    old[a]["status"] != "ok" and not old[a].get("crashed") for a in amps)):
+                    old[a]["status"] != "ok" and (args.fresh_every or not old[a].get("crashed")) for a in amps)):
                 rows.append([old[a] for a in amps])
                 continue
             per = []
