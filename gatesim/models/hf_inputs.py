@@ -376,12 +376,35 @@ class HFInputs:
             alts.append({"no_audio_mask": True})
         return alts
 
+    #: ``factory()`` building the model (on the current default device): the layout probe builds a meta copy of a
+    #: model counted on fake or real tensors with it (bf16 autocast starts on fake tensors); None: no probe there
+    factory = None
+
     def _fit(self, model, device, shape, x) -> dict:
         """The first of :meth:`_alternatives` the model takes where what was made fails, tried on meta tensors
-        where it is free. {} keeps the inputs as made (also where the model cannot run on meta at all: the
-        counter's fallbacks decide then)."""
-        if next((p.device.type for p in model.parameters()), None) != "meta":
+        where it is free: on the model itself where it is on meta, else on a meta copy from :attr:`factory`, run
+        outside the counter's fake tensors and autocast (the layout a model takes does not depend on where or in
+        which precision it runs). {} keeps the inputs as made (also where the model cannot run on meta at all:
+        the counter's fallbacks decide then)."""
+        from torch.utils._python_dispatch import _disable_current_modes
+
+        if next((p.device.type for p in model.parameters()), None) == "meta":
+            return self._fit_on(model, device, shape, x)
+        if self.factory is None:
             return {}
+        with _disable_current_modes(), torch.autocast("cpu", enabled=False):
+            try:
+                with torch.device("meta"):
+                    probe = self.factory()
+                probe.train(model.training)
+                return self._fit_on(probe, "meta", shape, self._build(probe, "meta", shape))
+            except Exception:
+                return {}
+            finally:
+                self._layout = None
+
+    def _fit_on(self, model, device, shape, x) -> dict:
+        """:meth:`_fit` on a model on meta."""
         err = _runs(model, x)
         if err is None or _meta_only(err):
             return {}
@@ -616,7 +639,10 @@ class HFInputs:
 
 #: model types whose forward places its media without placeholder tokens in ``input_ids``, though the configuration
 #: names one (each with where its code shows it)
-NO_PLACEHOLDERS: dict[str, str] = {}
+NO_PLACEHOLDERS: dict[str, str] = {
+    "mllama": "the images reach the text through cross-attention layers (cross_attention_states); "
+              "modeling_mllama.py never reads image_token_id (the processor only derives cross_attention_mask from it)",
+}
 
 
 # ------------------------------------------------------------------------------------------------
