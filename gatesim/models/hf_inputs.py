@@ -450,10 +450,13 @@ class HFInputs:
             if "bbox" in self.params:
                 out["bbox"] = _boxes(b, out[TEXT].shape[1], getattr(self.config, "dim_bbox", 4) or 4,
                                      floats=self.mt == "bros")
-            if "mm_token_type_ids" in self.params:  # 1 marks an image token, 2 a video one
-                img = find(self.config, "image_token_id", "image_token_index")
-                out["mm_token_type_ids"] = (out[TEXT] == img).long() if isinstance(img, int) \
-                    else torch.zeros_like(out[TEXT])
+            if "mm_token_type_ids" in self.params:  # 1 marks an image token, 2 a video one, 3 an audio one
+                types = torch.zeros_like(out[TEXT])
+                for i, kind in enumerate(("image", "video", "audio"), 1):
+                    tok = self._placeholder_id(kind)
+                    if isinstance(tok, int):
+                        types[out[TEXT] == tok] = i
+                out["mm_token_type_ids"] = types
         if self.encdec and "decoder_input_ids" in self.params and "decoder_input_ids" not in out:
             dec = shape[1] if self.main == TEXT and len(shape) >= 2 else 16
             mt = find(self.config, "max_target_positions", prefer="decoder")
@@ -573,7 +576,7 @@ class HFInputs:
             start = find(self.config, "audio_start_token_id" if audio else "vision_start_token_id",
                          "boa_token_id" if audio else "boi_token_id")
             end = find(self.config, "audio_end_token_id" if audio else "vision_end_token_id",
-                       "eoa_token_id" if audio else "eoi_token_id")
+                       "eoa_token_id" if audio else "eoi_token_id", "eoa_token_index" if audio else "eoi_token_index")
             if isinstance(start, int):
                 row = [start] + row
             if isinstance(end, int):
