@@ -607,12 +607,17 @@ class HFInputs:
         placeholder id for a medium given, and the ids hold none of it (the forward would count the tower but
         place its features nowhere: a silently wrong count, as transformers' own check is off while counting).
         Model types whose forward places media by other means are exempt (:data:`NO_PLACEHOLDERS`)."""
+        from torch.utils._python_dispatch import _disable_current_modes
+
         ids = x.get(TEXT)
+        ids = getattr(ids, "real_tensor", None) if type(ids).__name__ == "FakeTensor" else ids  # made on fake ones
         if not isinstance(ids, torch.Tensor) or ids.device.type == "meta" or self.mt in NO_PLACEHOLDERS:
             return
         for kind, key, _ in self._media_kinds(x):
             tok = self._placeholder_id(kind)
-            if isinstance(tok, int) and not bool((ids == tok).any()):
+            with _disable_current_modes():
+                missing = isinstance(tok, int) and not bool((ids == tok).any())
+            if missing:
                 n, e = x[key].shape[0], failed.get(kind)
                 why = f" ({type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''})" if e is not None else ""
                 raise ValueError(f"{self.cls.__name__} ({self.mt}): {n} {kind}{'s' if n != 1 else ''} given but "
