@@ -613,12 +613,12 @@ class HFInputs:
         ids = getattr(ids, "real_tensor", None) if type(ids).__name__ == "FakeTensor" else ids  # made on fake ones
         if not isinstance(ids, torch.Tensor) or ids.device.type == "meta" or self.mt in NO_PLACEHOLDERS:
             return
-        for kind, key, _ in self._media_kinds(x):
+        for kind, _, _ in self._media_kinds(x):
             tok = self._placeholder_id(kind)
             with _disable_current_modes():
                 missing = isinstance(tok, int) and not bool((ids == tok).any())
             if missing:
-                n, e = x[key].shape[0], failed.get(kind)
+                n, e = ids.shape[0], failed.get(kind)  # the builder makes one of each medium a row
                 why = f" ({type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''})" if e is not None else ""
                 raise ValueError(f"{self.cls.__name__} ({self.mt}): {n} {kind}{'s' if n != 1 else ''} given but "
                                  f"input_ids hold no {kind} placeholder ({kind}_token_id {tok}): its features would "
