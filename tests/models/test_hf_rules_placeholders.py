@@ -7,6 +7,8 @@ import torch
 
 pytest.importorskip("transformers", reason="transformers is not installed (the optional zoo extra)")
 
+from hf_rules_check import real_values  # noqa: E402
+
 
 def _counted(model_type: str, amp=None):
     """Count ``model_type`` (two layers, the zoo's way); (inputs the counted step got, its HFInputs). Skips where
@@ -25,12 +27,7 @@ def _counted(model_type: str, amp=None):
     zm = load_zoo_model(f"hf:{model_type}", layers=2, config_only=True)
     r = count(zm.factory, zm.inputs(), optimizer="adamw", amp=amp)
     assert not r.uncounted and r.bos(phase="backward").total() > 0
-    return {k: _real(v) for k, v in zm.make_inputs._made[0].items()}, zm.make_inputs
-
-
-def _real(t):
-    """The values of a tensor the builder made under the counter's fake tensors (which propagate real ones)."""
-    return getattr(t, "real_tensor", None) if type(t).__name__ == "FakeTensor" else t
+    return {k: real_values(v) for k, v in zm.make_inputs._made[0].items()}, zm.make_inputs
 
 
 def _per_row(ids: torch.Tensor, tok: int) -> set:
