@@ -563,6 +563,8 @@ class HFInputs:
             tok = self._placeholder_id(kind)
             owners = [o for o in (model, getattr(model, "model", None)) if hasattr(o, fn)]  # a head, its base model
             if not isinstance(tok, int) or not owners:
+                if isinstance(tok, int) and failed is not None:
+                    failed[kind] = AttributeError(f"{type(model).__name__} has no {fn}")
                 continue
             why: list = []
             n = next((c for c in (self._placeholders(o, fn, media, key, batch, why) for o in owners) if c > 0),
