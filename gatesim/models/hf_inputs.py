@@ -348,14 +348,19 @@ class HFInputs:
     # -- building ------------------------------------------------------------------------------
     def __call__(self, model, device, shape) -> dict:
         x = self._build(model, device, shape)
+        made = self._made
         if self._layout is None and isinstance(model, torch.nn.Module) and self._alternatives(x):
             self._layout = self._fit(model, device, shape, x)
             if self._layout:
                 x = self._build(model, device, shape)
+                made = self._made
+        self._check_placeholders(*made)
         return x
 
     # -- inputs the model takes ----------------------------------------------------------------
     _layout: dict | None = None  #: the layout the meta probe chose ({} = as made)
+    #: the last inputs built (CPU tensors) and why a feature method failed, by medium
+    _made: tuple[dict, dict] = ({}, {})
 
     def _alternatives(self, x: dict) -> list[dict]:
         """Other layouts to try: images of the other rank (a tower given its processor's 5-D stack of one
@@ -371,12 +376,35 @@ class HFInputs:
             alts.append({"no_audio_mask": True})
         return alts
 
+    #: ``factory()`` building the model (on the current default device): the layout probe builds a meta copy of a
+    #: model counted on fake or real tensors with it (bf16 autocast starts on fake tensors); None: no probe there
+    factory = None
+
     def _fit(self, model, device, shape, x) -> dict:
         """The first of :meth:`_alternatives` the model takes where what was made fails, tried on meta tensors
-        where it is free. {} keeps the inputs as made (also where the model cannot run on meta at all: the
-        counter's fallbacks decide then)."""
-        if next((p.device.type for p in model.parameters()), None) != "meta":
+        where it is free: on the model itself where it is on meta, else on a meta copy from :attr:`factory`, run
+        outside the counter's fake tensors and autocast (the layout a model takes does not depend on where or in
+        which precision it runs). {} keeps the inputs as made (also where the model cannot run on meta at all:
+        the counter's fallbacks decide then)."""
+        from torch.utils._python_dispatch import _disable_current_modes
+
+        if next((p.device.type for p in model.parameters()), None) == "meta":
+            return self._fit_on(model, device, shape, x)
+        if self.factory is None:
             return {}
+        with _disable_current_modes(), torch.autocast("cpu", enabled=False):
+            try:
+                with torch.device("meta"):
+                    probe = self.factory()
+                probe.train(model.training)
+                return self._fit_on(probe, "meta", shape, self._build(probe, "meta", shape))
+            except Exception:
+                return {}
+            finally:
+                self._layout = None
+
+    def _fit_on(self, model, device, shape, x) -> dict:
+        """:meth:`_fit` on a model on meta."""
         err = _runs(model, x)
         if err is None or _meta_only(err):
             return {}
@@ -415,16 +443,20 @@ class HFInputs:
         with _disable_current_modes():  # processors run for real, outside the counter's fake or meta tensors
             out = self._media(shape)
         b = shape[0]
+        failed: dict[str, BaseException] = {}
         if self.wants_text:
             seq = shape[1] if self.main == TEXT and len(shape) >= 2 else 32
-            out[TEXT] = self._text(model, b, seq, out)
+            out[TEXT] = self._text(model, b, seq, out, failed)
             if "bbox" in self.params:
                 out["bbox"] = _boxes(b, out[TEXT].shape[1], getattr(self.config, "dim_bbox", 4) or 4,
                                      floats=self.mt == "bros")
-            if "mm_token_type_ids" in self.params:  # 1 marks an image token, 2 a video one
-                img = find(self.config, "image_token_id", "image_token_index")
-                out["mm_token_type_ids"] = (out[TEXT] == img).long() if isinstance(img, int) \
-                    else torch.zeros_like(out[TEXT])
+            if "mm_token_type_ids" in self.params:  # 1 marks an image token, 2 a video one, 3 an audio one
+                types = torch.zeros_like(out[TEXT])
+                for i, kind in enumerate(("image", "video", "audio"), 1):
+                    tok = self._placeholder_id(kind)
+                    if isinstance(tok, int):
+                        types[out[TEXT] == tok] = i
+                out["mm_token_type_ids"] = types
         if self.encdec and "decoder_input_ids" in self.params and "decoder_input_ids" not in out:
             dec = shape[1] if self.main == TEXT and len(shape) >= 2 else 16
             mt = find(self.config, "max_target_positions", prefer="decoder")
@@ -438,6 +470,7 @@ class HFInputs:
         keep = {k: v for k, v in out.items() if v is not None and (k in self.params or k == self.main)}
         if not any(isinstance(v, torch.Tensor) for v in keep.values()):
             raise ValueError(f"{self.cls.__name__}: no input this builder knows in {sorted(self.params)}")
+        self._made = (keep, failed)
         return {k: _to(v, device) for k, v in keep.items()}
 
     def _media(self, shape: tuple) -> dict:
@@ -521,29 +554,31 @@ class HFInputs:
                     "freq": torch.zeros(b, 1, dtype=torch.long)}
         return {"past_values": rand(b, ctx, chans)}  # PatchTST, PatchTSMixer: (batch, time, channels)
 
-    def _text(self, model, batch: int, seq: int, media: dict) -> torch.Tensor:
-        """Token ids: the placeholders of the images and audio made above, then ``seq`` text tokens."""
+    def _text(self, model, batch: int, seq: int, media: dict, failed: dict | None = None) -> torch.Tensor:
+        """Token ids: the placeholders of the images, videos and audio made above, then ``seq`` text tokens
+        (``failed``: kind -> why its feature method failed, where none counted)."""
         ids = text_ids(self.config, (batch, seq))
         parts = []
-        for kind, tok_keys, fn in (("image", ("image_token_id", "image_token_index"), "get_image_features"),
-                                   ("audio", ("audio_token_id", "audio_token_index"), "get_audio_features")):
-            key = "pixel_values" if kind == "image" else None
-            if kind == "image" and "pixel_values" not in media:
+        for kind, key, fn in self._media_kinds(media):
+            tok = self._placeholder_id(kind)
+            owners = [o for o in (model, getattr(model, "model", None)) if hasattr(o, fn)]  # a head, its base model
+            if not isinstance(tok, int) or not owners:
+                if isinstance(tok, int) and failed is not None:
+                    failed[kind] = AttributeError(f"{type(model).__name__} has no {fn}")
                 continue
-            if kind == "audio" and not any(k in media for k in (AUDIO_FEATURES, AUDIO_VALUES)):
-                continue
-            tok = find(self.config, *tok_keys)
-            owner = model if hasattr(model, fn) else getattr(model, "model", None)  # a head over the base model
-            if not isinstance(tok, int) or not hasattr(owner, fn):
-                continue
-            n = self._placeholders(owner, fn, media, key) // batch
+            why: list = []
+            n = next((c for c in (self._placeholders(o, fn, media, key, batch, why) for o in owners) if c > 0),
+                     0) // batch
             if n <= 0:
+                if why and failed is not None:
+                    failed[kind] = why[-1]
                 continue
             row = [tok] * n
-            start = find(self.config, "vision_start_token_id" if kind == "image" else "audio_start_token_id",
-                         "boi_token_id" if kind == "image" else "boa_token_id")
-            end = find(self.config, "vision_end_token_id" if kind == "image" else "audio_end_token_id",
-                       "eoi_token_id" if kind == "image" else "eoa_token_id")
+            audio = kind == "audio"
+            start = find(self.config, "audio_start_token_id" if audio else "vision_start_token_id",
+                         "boa_token_id" if audio else "boi_token_id")
+            end = find(self.config, "audio_end_token_id" if audio else "vision_end_token_id",
+                       "eoa_token_id" if audio else "eoi_token_id", "eoa_token_index" if audio else "eoi_token_index")
             if isinstance(start, int):
                 row = [start] + row
             if isinstance(end, int):
@@ -551,19 +586,73 @@ class HFInputs:
             parts.append(torch.tensor(row, dtype=torch.long).expand(batch, -1))
         return torch.cat(parts + [ids], dim=1) if parts else ids
 
-    def _placeholders(self, model, fn: str, media: dict, key) -> int:
-        """How many feature tokens the model's own ``get_image_features`` / ``get_audio_features`` returns for
-        the media (run on the model's device before counting; shapes only on meta and fake tensors)."""
+    def _placeholder_id(self, kind: str):
+        """The configuration's placeholder token id for ``kind`` (image, video, audio), or None."""
+        return find(self.config, f"{kind}_token_id", f"{kind}_token_index")
+
+    def _media_kinds(self, media: dict) -> list[tuple[str, str, str]]:
+        """(kind, media key, feature method) of each medium in ``media``: images (``pixel_values``; a video
+        model's clips where the configuration names a video placeholder and no image one), videos, audio."""
+        out = []
+        if isinstance(media.get(PIXELS), torch.Tensor):
+            video = self._placeholder_id("image") is None and self._placeholder_id("video") is not None
+            out.append(("video", PIXELS, "get_video_features") if video else ("image", PIXELS, "get_image_features"))
+        if isinstance(media.get(VIDEOS), torch.Tensor):
+            out.append(("video", VIDEOS, "get_video_features"))
+        key = next((k for k in (AUDIO_FEATURES, AUDIO_VALUES) if isinstance(media.get(k), torch.Tensor)), None)
+        if key:
+            out.append(("audio", key, "get_audio_features"))
+        return out
+
+    def _check_placeholders(self, x: dict, failed: dict) -> None:
+        """A ValueError where media reach no token: the model takes ``input_ids``, its configuration names a
+        placeholder id for a medium given, and the ids hold none of it (the forward would count the tower but
+        place its features nowhere: a silently wrong count, as transformers' own check is off while counting).
+        Model types whose forward places media by other means are exempt (:data:`NO_PLACEHOLDERS`)."""
+        from torch.utils._python_dispatch import _disable_current_modes
+
+        ids = x.get(TEXT)
+        ids = getattr(ids, "real_tensor", None) if type(ids).__name__ == "FakeTensor" else ids  # made on fake ones
+        if not isinstance(ids, torch.Tensor) or ids.device.type == "meta" or self.mt in NO_PLACEHOLDERS:
+            return
+        for kind, _, _ in self._media_kinds(x):
+            tok = self._placeholder_id(kind)
+            with _disable_current_modes():
+                missing = isinstance(tok, int) and not bool((ids == tok).any())
+            if missing:
+                n, e = ids.shape[0], failed.get(kind)  # the builder makes one of each medium a row
+                why = f" ({type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''})" if e is not None else ""
+                raise ValueError(f"{self.cls.__name__} ({self.mt}): {n} {kind}{'s' if n != 1 else ''} given but "
+                                 f"input_ids hold no {kind} placeholder ({kind}_token_id {tok}): its features would "
+                                 f"reach no token{why}") from e  # a failure on meta: the counter tries fake, cpu
+
+    def _placeholders(self, model, fn: str, media: dict, key, batch: int = 1, why: list | None = None) -> int:
+        """How many feature tokens the model's own ``get_image_features`` / ``get_video_features`` /
+        ``get_audio_features`` returns for the media (run on the model's device before counting; shapes only on
+        meta and fake tensors); 0 where it fails."""
         method = getattr(model, fn)
-        params, _ = parameters(type("_", (), {"forward": method}))
+        params, required = parameters(type("_", (), {"forward": method}))
         kw = {k: v for k, v in media.items() if k in params or k == key}
+        for name in required:  # what no processor makes (a Q-Former's instruction)
+            if name not in kw and name in ARGUMENTS:
+                kw.update({k: v for k, v in ARGUMENTS[name](self, batch, media).items() if k == name})
         dev = next((p.device for p in model.parameters()), torch.device("cpu"))
         kw = {k: (v.to(dev) if isinstance(v, torch.Tensor) and dev.type == "meta" else v) for k, v in kw.items()}
         try:
             with torch.no_grad():
                 return _count_features(method(**kw))
-        except Exception:
+        except Exception as e:
+            if why is not None:
+                why.append(e)
             return 0
+
+
+#: model types whose forward places its media without placeholder tokens in ``input_ids``, though the configuration
+#: names one (each with where its code shows it)
+NO_PLACEHOLDERS: dict[str, str] = {
+    "mllama": "the images reach the text through cross-attention layers (cross_attention_states); "
+              "modeling_mllama.py never reads image_token_id (the processor only derives cross_attention_mask from it)",
+}
 
 
 # ------------------------------------------------------------------------------------------------

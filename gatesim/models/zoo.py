@@ -321,6 +321,7 @@ def _hf(spec: str, name: str, config_only: bool, layers: int | None) -> ZooModel
         model.register_forward_hook(hooks.post, always_call=True)
         return model
 
+    inputs.factory = factory  # the layout probe's meta copy where the step runs on fake or real tensors
     return ZooModel(spec, factory, inputs, inputs.default_shape(), task=cls.__name__)
 
 

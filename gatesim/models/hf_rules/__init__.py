@@ -72,6 +72,7 @@ from . import (  # noqa: E402,F401  (each module registers its rules)
     arguments,
     audio,
     configs,
+    placeholders,
     towers,
     vision_sizes,
     vision_tiles,
