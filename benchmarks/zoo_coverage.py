@@ -134,20 +134,19 @@ def run_one(zoo, name, amp, timeout):
             level = "training"
             try:
                 r = count(zm.factory, zm.inputs(), optimizer="adamw", amp=amp)
-            except CountingError as e:
-                # a model with no training step (no trainable parameter, or only integer outputs: a codebook,
-                # a codec's encoder) is counted as what it does: one forward
-                if not str(e).startswith(NOTHING_TO_TRAIN):
-                    raise
-                level = "inference"
-                r = count(zm.factory, zm.inputs(), level="inference", amp=amp)
             except Exception as e:
+                if isinstance(e, CountingError) and str(e).startswith(NOTHING_TO_TRAIN):
+                    # a model with no training step (no trainable parameter, or only integer outputs: a
+                    # codebook, a codec's encoder) is counted as what it does: one forward
+                    level = "inference"
+                    r = count(zm.factory, zm.inputs(), level="inference", amp=amp)
                 # two layers can break a configuration whose per-layer settings do not shrink with them (layers
                 # that share another's cache): the whole default model, if it builds, is counted instead
-                if zoo != "hf" or "from its configuration failed" not in str(e) or hf_builds_unshrunk(name):
+                elif zoo != "hf" or "from its configuration failed" not in str(e) or hf_builds_unshrunk(name):
                     raise
-                zm = load_zoo_model(spec, config_only=True)
-                r = count(zm.factory, zm.inputs(), optimizer="adamw", amp=amp)
+                else:
+                    zm = load_zoo_model(spec, config_only=True)
+                    r = count(zm.factory, zm.inputs(), optimizer="adamw", amp=amp)
         unc = dict(r.uncounted)
         status = "ok" if not unc else "uncounted"
         why = ", ".join(f"{k} x{v}" for k, v in sorted(unc.items()))

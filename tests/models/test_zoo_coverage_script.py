@@ -68,3 +68,47 @@ def test_a_crash_in_the_worker_fails_that_model_and_the_run_goes_on(tmp_path, mo
     assert a["status"] == b["status"] == c["status"] == d["status"] == "ok"
     assert a["pid"] == b["pid"] != c["pid"] == d["pid"]  # a fresh worker every 2 models and after the crash
     assert a["pid"] != os.getpid()
+
+
+def test_a_model_that_does_not_build_shrunk_is_counted_whole_and_one_with_nothing_to_train_as_a_forward(
+        monkeypatch):
+    """run_one's two second chances, each taken only for its own error: a two-layer build that fails (a ZooError,
+    itself a CountingError) counts the whole default model; a step with nothing to train counts one forward."""
+    import gatesim.models as models
+    import gatesim.models.zoo as zoo
+    from gatesim.models.zoo import ZooError
+
+    zc = _script()
+    calls = []
+
+    class Zoo:
+        def __init__(self, layers):
+            self.layers, self.factory = layers, None
+
+        def inputs(self):
+            return None
+
+    def load(spec, layers=None, config_only=False):
+        return Zoo(layers)
+
+    class Report:
+        uncounted, device = {}, "meta"
+
+    def count(factory, inputs, optimizer=None, amp=None, level="training"):
+        calls.append(level)
+        if name == "shrinks-badly" and len(calls) == 1:
+            raise ZooError("hf:x: building XModel from its configuration failed: ValueError: layer types")
+        if name == "codebook" and level == "training":
+            raise models.CountingError("the model has no trainable parameters: a training step has nothing")
+        return Report()
+
+    monkeypatch.setattr(zoo, "load_zoo_model", load)
+    monkeypatch.setattr(models, "count", count)
+    monkeypatch.setattr(zc, "hf_builds_unshrunk", lambda name: "")
+    name = "shrinks-badly"
+    r = zc.run_one("hf", name, None, 30)
+    assert r["status"] == "ok" and r["level"] == "training" and calls == ["training", "training"]
+    calls.clear()
+    name = "codebook"
+    r = zc.run_one("hf", name, None, 30)
+    assert r["status"] == "ok" and r["level"] == "inference" and calls == ["training", "inference"]
