@@ -25,6 +25,10 @@ configuration's), a probe on meta tensors, where a forward is free, tries the ot
 sizes the configuration and processor name, and an audio tower without its extractor's mask, and keeps the
 first the model takes (:meth:`HFInputs._alternatives`).
 
+What a model type needs beyond this (a default configuration whose parts disagree, a tiling only its processor
+knows, an argument no processor makes) is one of the per-model rules of :mod:`gatesim.models.hf_rules`, applied
+after the above.
+
 The result is a dict of keyword tensors for :func:`gatesim.models.count` (``inputs=f(model, device)``).
 """
 from __future__ import annotations
