@@ -189,7 +189,7 @@ def test_processor_resized_to_the_configuration_whatever_its_size_type():
     # transformers 5 keeps a processor's size in a SizeDict (a dataclass), not a dict
     import numpy as np
 
-    from gatesim.models.hf_inputs import _size_like, image_processor
+    from gatesim.models.hf_media import _size_like, image_processor
 
     proc = image_processor("vit")
     if proc is None:
@@ -200,7 +200,7 @@ def test_processor_resized_to_the_configuration_whatever_its_size_type():
 
 
 def test_processor_sizes_that_are_not_image_sides_are_left_alone():
-    from gatesim.models.hf_inputs import _size_like, image_processor
+    from gatesim.models.hf_media import _size_like, image_processor
 
     proc = image_processor("qwen2_vl")  # its edges are pixel counts (min / max pixels), not sides
     if proc is None or not hasattr(proc.size, "longest_edge"):
