@@ -137,8 +137,10 @@ def run_estimate(model: str, input_shapes: tuple[tuple[int, ...], ...] = (), *, 
         zm = load_zoo(model, config_only)
         if len(input_shapes) > 1:
             raise click.UsageError(f"{model} takes one --input-shape (its main input)")
-        return count(zm.factory, zm.inputs(input_shapes[0] if input_shapes else None), level=level, loss=loss,
-                     strict=strict, dtype=dtype, device=device, optimizer=optimizer, recipes=recipes, **extra)
+        report = count(zm.factory, zm.inputs(input_shapes[0] if input_shapes else None), level=level, loss=loss,
+                       strict=strict, dtype=dtype, device=device, optimizer=optimizer, recipes=recipes, **extra)
+        report.notes.extend(zm.notes)  # what the loader changed in the configuration
+        return report
     if config_only:
         raise click.UsageError("--config-only applies to hf: models")
     factory = load_model(model, builtin_options)

@@ -306,7 +306,7 @@ def _hf(spec: str, name: str, config_only: bool, layers: int | None) -> ZooModel
             cfg.use_cache = False
         fit_rotary_sections(cfg)
     set_placeholder_ids(config)
-    repair_config(config)
+    repaired = repair_config(config)
     cls = hf_model_class(config)
     inputs = HFInputs(config, cls, getattr(config, "model_type", name))
 
@@ -322,7 +322,9 @@ def _hf(spec: str, name: str, config_only: bool, layers: int | None) -> ZooModel
         return model
 
     inputs.factory = factory  # the layout probe's meta copy where the step runs on fake or real tensors
-    return ZooModel(spec, factory, inputs, inputs.default_shape(), task=cls.__name__)
+    notes = [f"configuration repaired by gatesim.models.hf_rules: {', '.join(dict.fromkeys(repaired))}"] \
+        if repaired else []
+    return ZooModel(spec, factory, inputs, inputs.default_shape(), task=cls.__name__, notes=notes)
 
 
 # ------------------------------------------------------------------------------------------------

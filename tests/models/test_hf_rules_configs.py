@@ -161,3 +161,13 @@ NEEDS = {"pe_video": "timm", "pe_video_encoder": "timm", "pe_audio_video": "timm
 @pytest.mark.parametrize("model_type", [pytest.param(m, marks=pytest.mark.slow) if m in SLOW else m for m in CASES])
 def test_model_type_counts_with_its_rule(model_type):
     counts_with_its_rule(model_type, CASES[model_type], NEEDS.get(model_type))
+
+
+def test_the_loader_says_which_rules_repaired_the_configuration():
+    """A user counting hf:deepseek_v2 is told the configuration was changed, and by which rule (the estimate's
+    notes carry it); a model type no rule touches gets no such note."""
+    from gatesim.models.zoo import load_zoo_model
+
+    zm = load_zoo_model("hf:deepseek_v2", layers=2, config_only=True)
+    assert zm.notes == ["configuration repaired by gatesim.models.hf_rules: deepseek_v2_routing"]
+    assert load_zoo_model("hf:bert", layers=2, config_only=True).notes == []
