@@ -171,3 +171,11 @@ def test_the_loader_says_which_rules_repaired_the_configuration():
     zm = load_zoo_model("hf:deepseek_v2", layers=2, config_only=True)
     assert zm.notes == ["configuration repaired by gatesim.models.hf_rules: deepseek_v2_routing"]
     assert load_zoo_model("hf:bert", layers=2, config_only=True).notes == []
+
+
+def test_a_rule_that_changes_nothing_is_not_reported():
+    from gatesim.models.hf_rules import repair_config
+
+    cfg = _config("deepseek_v2")
+    assert repair_config(cfg) == ["deepseek_v2_routing"]
+    assert repair_config(cfg) == []  # now consistent: the rule runs and leaves it alone

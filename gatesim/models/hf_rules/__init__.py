@@ -49,14 +49,16 @@ def input_rule(*model_types: str):
 def repair_config(config) -> list[str]:
     """Apply to ``config`` and to each of its sub-configurations the rules of its model type (a rule for
     ``llama4_vision_model`` also repairs the vision part of a ``llama4`` configuration); returns the names of
-    the rules applied."""
-    from ..hf_inputs import sub_configs
+    the rules that changed something (a consistent configuration, a real checkpoint's, gives [])."""
+    from ..hf_config import sub_configs
 
     done = []
     for cfg in sub_configs(config):
         for fn in CONFIG.get(getattr(cfg, "model_type", None) or "", []):
+            before = repr(config.to_dict())
             fn(cfg)
-            done.append(fn.__name__)
+            if repr(config.to_dict()) != before:
+                done.append(fn.__name__)
     return done
 
 
