@@ -72,7 +72,7 @@ def hf_architectures(only=None) -> tuple[list[str], dict[str, str]]:
 
 #: the errors of a training step of a model that has none (counted as one forward instead)
 NOTHING_TO_TRAIN = ("the model has no trainable parameters", "model output has dtype torch.int",
-                    "model output has dtype torch.bool")
+                    "model output has dtype torch.bool", "the model's forward runs under torch.inference_mode")
 DOES_NOT_BUILD = "default configuration does not build"
 NEEDS_PACKAGE = "needs a package not installed"
 NO_CLASS = "no model class with a forward pass (a configuration-only type, a tokenizer or a generation wrapper)"
@@ -187,7 +187,8 @@ def summarize(zoo: str, rows: list, skipped: dict, amps: list) -> dict:
     print(f"  counted on: {', '.join(f'{d} {n}' for d, n in devices.most_common())}")
     forward = sorted({x["name"] for r in good for x in r if x.get("level") == "inference"})
     if forward:
-        print(f"  counted as one forward (no training step: nothing trainable, or only integer outputs): "
+        print(f"  counted as one forward (no training step: nothing trainable, only integer outputs, or a forward "
+              f"under torch.inference_mode): "
               f"{', '.join(forward)}")
     missing = Counter()
     for r in ran:

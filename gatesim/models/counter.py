@@ -31,6 +31,19 @@ class _Tracker(ModuleTracker):
         # ``parents`` until the gradient of its input is complete, so "deepest" would misattribute
         self._order: dict[str, None] = {}
 
+    # where no gradient can be taken (torch.no_grad, a forward under torch.inference_mode) there is no backward
+    # to track: the module is entered and left, and no gradient hook is hung on its tensors (torch's own would
+    # fail on a parameter passed to a module under inference mode: its view has no grad_fn)
+    def _fw_pre_hook(self, mod, input) -> None:
+        if torch.is_grad_enabled():
+            return super()._fw_pre_hook(mod, input)
+        self._get_append_fn(self._get_mod_name(mod), False)()
+
+    def _fw_post_hook(self, mod, input, output) -> None:
+        if torch.is_grad_enabled():
+            return super()._fw_post_hook(mod, input, output)
+        self._get_pop_fn(self._get_mod_name(mod), False)()
+
     def _get_append_fn(self, name, is_bw):
         fn = super()._get_append_fn(name, is_bw)
         order = self._order

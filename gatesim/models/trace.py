@@ -225,6 +225,21 @@ def _loss_value(loss, out, target):
     raise CountingError(f"unknown loss {loss!r}; expected one of {', '.join(LOSSES)} or a callable")
 
 
+def _inference_only(model) -> bool:
+    """True if the model's ``forward`` is decorated with ``torch.inference_mode()`` (transformers' video
+    trackers): no gradient can flow through it, so it has no training step."""
+    import inspect
+
+    f = getattr(type(model), "forward", None)
+    if getattr(getattr(f, "__code__", None), "co_name", "") != "decorate_context":
+        return False
+    try:
+        ctx = getattr(inspect.getclosurevars(f).nonlocals.get("ctx_factory"), "__self__", None)
+    except (TypeError, ValueError):
+        return False
+    return isinstance(ctx, torch.inference_mode) and bool(getattr(ctx, "mode", True))
+
+
 def _optimizer(optimizer, params):
     if optimizer is None:
         return None
@@ -461,6 +476,9 @@ def _count_once(model, inputs, *, input_shape, input_dtype, target, level, loss,
             target = target.to(dev)
         phases = LEVEL_PHASES[level]
         training = level == "training"
+        if training and _inference_only(m):
+            raise CountingError("the model's forward runs under torch.inference_mode: it has no training step "
+                                "(count --level inference)")
         opt = _optimizer(optimizer, [p for p in m.parameters() if p.requires_grad]) if training else None
         if opt is not None:
             phases = phases + ("optimizer",)

@@ -296,3 +296,28 @@ def test_inference_mode_counts_what_autograd_would_have_decomposed():
     with torch.inference_mode():
         inside = count(m, x, level="inference")
     assert not inside.uncounted and inside.bos() == plain.bos() and inside.flops() == plain.flops()
+
+
+class _Tracker(nn.Module):
+    """A video tracker's shape: a learned query (a parameter passed to a sub-module) and a forward under
+    torch.inference_mode, as transformers' SAM video models have."""
+
+    class Inner(nn.Module):
+        def forward(self, q, x):
+            return q @ x.T
+
+    def __init__(self):
+        super().__init__()
+        self.latents = nn.Parameter(torch.randn(4, 8))
+        self.inner = self.Inner()
+
+    @torch.inference_mode()
+    def forward(self, x):
+        return self.inner(self.latents, x)
+
+
+def test_a_forward_under_inference_mode_has_no_training_step_and_counts_as_inference():
+    with pytest.raises(CountingError, match="forward runs under torch.inference_mode: it has no training step"):
+        count(_Tracker(), torch.randn(2, 8))
+    r = count(_Tracker(), torch.randn(2, 8), level="inference")  # a parameter given to a module: tracked too
+    assert not r.uncounted and r.bos(module="model.inner").mul == 4 * 8 * 2
