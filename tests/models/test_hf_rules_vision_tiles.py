@@ -8,7 +8,7 @@ transformers = pytest.importorskip("transformers", reason="transformers is not i
 
 from gatesim.models.hf_inputs import find  # noqa: E402
 from gatesim.models.hf_rules import repair_config  # noqa: E402
-from gatesim.models.hf_rules.vision_tiles import _fit_layers  # noqa: E402
+from gatesim.models.hf_rules import fit_layers  # noqa: E402
 
 from hf_rules_check import counts_with_its_rule  # noqa: E402
 
@@ -84,10 +84,10 @@ def test_counts_with_zero_uncounted_ops(mt, check, needs):
 
 
 def test_layer_indices_moved_into_range_and_kept_in_number():
-    assert _fit_layers((-2, -5, -8, -11, 6), -3, 2) == (-2, -3, -3, -3, 2)
-    assert _fit_layers([24, 18], -3, 1) == [1, 1]
-    assert _fit_layers(-2, -3, 2) == -2
-    assert _fit_layers("full", -3, 2) == "full"  # not indices: left alone
+    assert fit_layers((-2, -5, -8, -11, 6), -3, 2) == (-2, -3, -3, -3, 2)
+    assert fit_layers([24, 18], -3, 1) == [1, 1]
+    assert fit_layers(-2, -3, 2) == -2
+    assert fit_layers("full", -3, 2) == "full"  # not indices: left alone
 
 
 def test_checkpoint_configurations_pass_through_unchanged():

@@ -46,6 +46,23 @@ def input_rule(*model_types: str):
     return register
 
 
+def layer_count(cfg) -> int | None:
+    """A (sub-)configuration's ``num_hidden_layers``, None where it has none."""
+    d = getattr(cfg, "num_hidden_layers", None)
+    return d if isinstance(d, int) and not isinstance(d, bool) and d > 0 else None
+
+
+def fit_layers(layers, lo: int, hi: int):
+    """``layers`` (an index into a tower's hidden states, or a list of them) with each moved into
+    ``lo..hi``, the indices the shrunk tower has; the count is kept (the projector's width is the number of
+    layers read times the tower's width)."""
+    if isinstance(layers, int) and not isinstance(layers, bool):
+        return max(lo, min(hi, layers))
+    if isinstance(layers, (list, tuple)) and all(isinstance(i, int) for i in layers):
+        return type(layers)(max(lo, min(hi, i)) for i in layers)
+    return layers
+
+
 def repair_config(config) -> list[str]:
     """Apply to ``config`` and to each of its sub-configurations the rules of its model type (a rule for
     ``llama4_vision_model`` also repairs the vision part of a ``llama4`` configuration); returns the names of

@@ -6,7 +6,7 @@ from __future__ import annotations
 import torch
 
 from ..hf_inputs import _boxes, make_images, text_ids
-from . import config_rule, input_rule  # noqa: F401
+from . import config_rule, fit_layers, input_rule  # noqa: F401
 
 
 def _square(made: dict, side: int) -> dict:
@@ -156,7 +156,7 @@ def depth_pro_hooks_in_range(config):
     n = getattr(sub, "num_hidden_layers", None)
     ids = getattr(config, "intermediate_hook_ids", None)
     if isinstance(n, int) and ids and any(i >= n for i in ids):
-        config.intermediate_hook_ids = [min(int(i), n - 1) for i in ids]
+        config.intermediate_hook_ids = fit_layers(list(ids), 0, n - 1)
 
 
 @config_rule("eomt", "eomt_dinov3")

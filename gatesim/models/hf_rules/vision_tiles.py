@@ -11,36 +11,20 @@
 """
 from __future__ import annotations
 
-from . import config_rule, input_rule  # noqa: F401
+from . import config_rule, fit_layers, input_rule, layer_count  # noqa: F401
 
 
 # ------------------------------------------------------------------------------------------------
 # vision layers a connector reads, beyond a tower with fewer layers
 # ------------------------------------------------------------------------------------------------
-def _depth(cfg) -> int | None:
-    d = getattr(cfg, "num_hidden_layers", None)
-    return d if isinstance(d, int) and not isinstance(d, bool) and d > 0 else None
-
-
-def _fit_layers(layers, lo: int, hi: int):
-    """``layers`` (an index into a tower's hidden states, or a list of them) with each moved into
-    ``lo..hi``, the indices the shrunk tower has; the count is kept (the projector's width is the number of
-    layers read times the tower's width)."""
-    if isinstance(layers, int) and not isinstance(layers, bool):
-        return max(lo, min(hi, layers))
-    if isinstance(layers, (list, tuple)) and all(isinstance(i, int) for i in layers):
-        return type(layers)(max(lo, min(hi, i)) for i in layers)
-    return layers
-
-
 @config_rule("vipllava")
 def vipllava_feature_layers(config) -> None:
     """VipLlava's projector reads the hidden states of vision layers -2, -5, -8, -11 and 6 of its 24-layer
     CLIP tower: a tower with fewer layers (the zoo's two) has no such states. Each index is moved into the
     tower's range (the count, and so the projector, unchanged); a real checkpoint's indices already are."""
-    depth = _depth(getattr(config, "vision_config", None))
+    depth = layer_count(getattr(config, "vision_config", None))
     if depth is not None:
-        config.vision_feature_layer = _fit_layers(config.vision_feature_layer, -(depth + 1), depth)  # embeddings first
+        config.vision_feature_layer = fit_layers(config.vision_feature_layer, -(depth + 1), depth)  # embeddings first
 
 
 @config_rule("molmo2")
@@ -48,9 +32,9 @@ def molmo2_feature_layers(config) -> None:
     """Molmo2's adapter pools the concatenated outputs of vision layers 24 and 18
     (``adapter_config.vision_feature_layer``, layer numbers: ``hidden_states[layer + 1]``): moved into the
     range of a vision tower with fewer layers."""
-    adapter, depth = getattr(config, "adapter_config", None), _depth(getattr(config, "vision_config", None))
+    adapter, depth = getattr(config, "adapter_config", None), layer_count(getattr(config, "vision_config", None))
     if adapter is not None and depth is not None:
-        adapter.vision_feature_layer = _fit_layers(adapter.vision_feature_layer, -(depth + 1), depth - 1)
+        adapter.vision_feature_layer = fit_layers(adapter.vision_feature_layer, -(depth + 1), depth - 1)
 
 
 @config_rule("mllama_vision_model")
@@ -58,9 +42,9 @@ def mllama_intermediate_layers(config) -> None:
     """Mllama's vision tower stacks the outputs of its local layers 3, 7, 15, 23 and 30 (of 32;
     ``intermediate_layers_indices``, numbered from the first layer's output) with its global output: moved
     into the range of a tower with fewer layers (the count, and so ``vision_output_dim``, unchanged)."""
-    depth = _depth(config)
+    depth = layer_count(config)
     if depth is not None:
-        config.intermediate_layers_indices = _fit_layers(config.intermediate_layers_indices, -depth, depth - 1)
+        config.intermediate_layers_indices = fit_layers(config.intermediate_layers_indices, -depth, depth - 1)
 
 
 @config_rule("molmo2")
@@ -79,7 +63,7 @@ def deepseek_hybrid_global_layer(config) -> None:
     (``high_res_vision_config.global_attn_indexes[0]``, layer 2 of 12) to the tower's last: a tower with
     fewer layers keeps the global layers it has, or makes its last layer global where it has none."""
     hr = getattr(config, "high_res_vision_config", None)
-    depth = _depth(hr)
+    depth = layer_count(hr)
     idx = getattr(hr, "global_attn_indexes", None)
     if depth is None or not isinstance(idx, (list, tuple)) or all(i < depth for i in idx):
         return
@@ -169,7 +153,7 @@ def mllama_cross_attention_layers(config) -> None:
     3, 8, ..., 38 of 40); a text model with fewer layers (the zoo's two) has none of them left, and the image
     would not reach the output. It keeps those it has, or makes its last layer the cross-attention one."""
     text = getattr(config, "text_config", None)
-    depth, cross = _depth(text), getattr(text, "cross_attention_layers", None)
+    depth, cross = layer_count(text), getattr(text, "cross_attention_layers", None)
     if depth is None or not isinstance(cross, (list, tuple)) or not cross or any(i < depth for i in cross):
         return
     text.cross_attention_layers = type(cross)([depth - 1])
